@@ -1,0 +1,74 @@
+"""Instrumented hash maps: two-level chaining, Robin Hood, and an adaptive map.
+
+All three are ``collections.abc.MutableMapping`` with deterministic hashing, traceable
+operations (:func:`trace`), ``layout()``, ``stats()`` and ``check_invariants()``.
+This package never imports Qt.
+"""
+
+from __future__ import annotations
+
+from engine.adaptive import AdaptiveMap
+from engine.base import BaseMap
+from engine.chaining import ChainingMap
+from engine.config import AdaptiveOptions, ChainingOptions, GuardrailConfig, RobinHoodOptions
+from engine.errors import EngineError, InvariantError, UnsupportedKeyError
+from engine.events import (
+    EVENT_KINDS,
+    BackshiftEvent,
+    CompactEvent,
+    CompareEvent,
+    DisplaceEvent,
+    GuardrailEvent,
+    HashEvent,
+    MigrateEvent,
+    PlaceEvent,
+    ProbeEvent,
+    RemoveEvent,
+    ResizeEvent,
+    ResultEvent,
+    TombstoneEvent,
+    TraceEvent,
+)
+from engine.factory import MAP_KINDS, create_map
+from engine.hashing import HASH_FUNCTIONS, HashSpec, fast_hash, keyed_hash
+from engine.robinhood import RobinHoodMap
+from engine.tracing import trace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EVENT_KINDS",
+    "HASH_FUNCTIONS",
+    "MAP_KINDS",
+    "AdaptiveMap",
+    "AdaptiveOptions",
+    "BackshiftEvent",
+    "BaseMap",
+    "ChainingMap",
+    "ChainingOptions",
+    "CompactEvent",
+    "CompareEvent",
+    "DisplaceEvent",
+    "EngineError",
+    "GuardrailConfig",
+    "GuardrailEvent",
+    "HashEvent",
+    "HashSpec",
+    "InvariantError",
+    "MigrateEvent",
+    "PlaceEvent",
+    "ProbeEvent",
+    "RemoveEvent",
+    "ResizeEvent",
+    "ResultEvent",
+    "RobinHoodMap",
+    "RobinHoodOptions",
+    "TombstoneEvent",
+    "TraceEvent",
+    "UnsupportedKeyError",
+    "__version__",
+    "create_map",
+    "fast_hash",
+    "keyed_hash",
+    "trace",
+]

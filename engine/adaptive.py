@@ -1,0 +1,607 @@
+"""The adaptive map: chaining or Robin Hood underneath, switching incrementally.
+
+It starts on the ``initial_backend`` (chaining by default) and watches guardrails after
+every write: for chaining the load factor, the longest group chain and the mean
+comparisons per hit; for Robin Hood the longest and mean probe and the tombstone ratio.
+Each reads a counter the backends keep current, so a check costs O(1). When one trips, a
+*migration* begins:
+
+* a target table of the other kind is created, sized for the current entries;
+* every later operation (get, put or delete) first does its own work, then moves a
+  bounded batch of entries from the source to the target, walking a cursor over the
+  source's slots or cells (at most ``migration_batch`` moved and ``4 * migration_batch``
+  positions visited per operation);
+* reads look in the target, then the source; writes go to the target and remove the key
+  from the source; deletes remove it from whichever holds it. Each key lives in exactly one
+  table, so no operation misses a key mid-migration. The source only loses entries, by
+  tombstone in Robin Hood (a backward shift could carry an entry behind the cursor);
+* when the cursor passes the end, the source is dropped and the target becomes active.
+
+After a migration the guardrails rest for a cooldown of
+``max(cooldown_ops, cooldown_per_entry * size) * cooldown_backoff ** (migrations - 1)``
+operations, which bounds the amortised cost of migrating and stops ping-pong on workloads
+that hurt both backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from engine.base import MISSING, BaseMap
+from engine.chaining import ChainingMap
+from engine.config import AdaptiveOptions
+from engine.errors import InvariantError
+from engine.events import GuardrailEvent, MigrateEvent, ResultEvent, TraceEvent
+from engine.hashing import HashSpec
+from engine.robinhood import TOMBSTONE, RobinHoodMap, _power_of_two_at_least
+from engine.stats import hist_add
+
+__all__ = ["AdaptiveMap", "Migration"]
+
+_SCAN_FACTOR = 4  # positions visited per operation, per entry of batch
+
+
+@dataclass
+class Migration:
+    """An in-flight migration: the two tables, the cursor and the progress."""
+
+    source: BaseMap
+    target: BaseMap
+    reason: str
+    started_op: int
+    total: int
+    cursor: int = 0
+    moved: int = 0
+    batches: int = 0
+    history_entry: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def positions(self) -> int:
+        """Slots (Robin Hood) or cells (chaining) the cursor walks over."""
+        if isinstance(self.source, ChainingMap):
+            return self.source.capacity * self.source.groups
+        return self.source.capacity
+
+    def progress(self) -> dict[str, Any]:
+        return {
+            "from": self.source.kind,
+            "to": self.target.kind,
+            "moved": self.moved,
+            "total": self.total,
+            "cursor": self.cursor,
+            "positions": self.positions,
+            "reason": self.reason,
+        }
+
+
+class AdaptiveMap(BaseMap):
+    """Adaptive hash map. Options: see :class:`engine.config.AdaptiveOptions`.
+
+    >>> m = AdaptiveMap(); m["k"] = 1; m.active_backend
+    'chaining'
+    """
+
+    kind: ClassVar[str] = "adaptive"
+
+    def __init__(self, capacity: int = 8, **options: Any) -> None:
+        opts = AdaptiveOptions(capacity=capacity, **options)
+        spec = HashSpec.create(opts.hash, opts.seed)
+        super().__init__(spec)
+        self._opts = opts
+        self._guard = opts.guardrails
+        self._active: BaseMap = self._new_backend(opts.initial_backend, opts.capacity)
+        self._migration: Migration | None = None
+        self._migration_log: list[dict[str, Any]] = []
+        self._completed = 0
+        self._ops = 0
+        self._quiet_until = 0  # no guardrail check before this operation count
+
+    def _new_backend(self, kind: str, capacity: int) -> BaseMap:
+        spec = self._hash_spec
+        backend: BaseMap
+        if kind == "chaining":
+            backend = ChainingMap(
+                capacity,
+                groups=self._opts.groups,
+                max_load_factor=self._opts.chaining_max_load_factor,
+                hash=spec.name,
+                seed=spec.seed,
+            )
+        else:
+            backend = RobinHoodMap(
+                capacity,
+                max_load_factor=self._opts.robinhood_max_load_factor,
+                deletion=self._opts.deletion,
+                hash=spec.name,
+                seed=spec.seed,
+            )
+        backend._hashfn = self._hashfn
+        backend._owner = self
+        backend._tracer = self._tracer
+        return backend
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def active_backend(self) -> str:
+        """The backend in charge: the migration's target while one is running."""
+        return self._active.kind if self._migration is None else self._migration.target.kind
+
+    @property
+    def capacity(self) -> int:
+        return self._active.capacity if self._migration is None else self._migration.target.capacity
+
+    @property
+    def migrating(self) -> bool:
+        return self._migration is not None
+
+    @property
+    def options(self) -> AdaptiveOptions:
+        return self._opts
+
+    def migration_progress(self) -> dict[str, Any] | None:
+        """``{"from", "to", "moved", "total", "cursor", "positions", "reason"}`` or None."""
+        return None if self._migration is None else self._migration.progress()
+
+    def migration_history(self) -> list[dict[str, Any]]:
+        """Every migration so far: from, to, reason, metric, value, threshold, start and
+        end operation, entries moved (end is None while running)."""
+        return [dict(entry) for entry in self._migration_log]
+
+    def tables(self) -> list[BaseMap]:
+        """The backends holding entries now: one, or source and target while migrating."""
+        if self._migration is None:
+            return [self._active]
+        return [self._migration.source, self._migration.target]
+
+    def __len__(self) -> int:
+        if self._migration is None:
+            return len(self._active)
+        return len(self._migration.source) + len(self._migration.target)
+
+    def operation_count(self) -> int:
+        return self._ops
+
+    def _set_tracer(self, tracer: list[TraceEvent] | None) -> None:
+        self._tracer = tracer
+        for table in self.tables():
+            table._tracer = tracer
+
+    # ------------------------------------------------------------------ public operations
+    def __getitem__(self, key: Any) -> Any:
+        value = self.get(key, MISSING)
+        if value is MISSING:
+            raise KeyError(key)
+        return value
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """Look up in the active table, or target then source mid-migration. Expected O(1)."""
+        self._ops += 1
+        if self._migration is None:
+            return self._active.get(key, default)
+        value = self._migrating_get(key)
+        return default if value is MISSING else value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        """Insert or replace, then check guardrails (O(1)). Expected amortised O(1)."""
+        self._ops += 1
+        if self._migration is None:
+            self._active[key] = value
+            if self._ops >= self._quiet_until:
+                self._check_guardrails()
+        else:
+            self._migrating_put(key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        """Remove ``key``; KeyError when missing. Expected O(1)."""
+        self._ops += 1
+        if self._migration is None:
+            try:
+                del self._active[key]
+            finally:
+                if self._ops >= self._quiet_until:
+                    self._check_guardrails()
+        elif not self._migrating_delete(key):
+            raise KeyError(key)
+
+    # ------------------------------------------------------------------ migration-time ops
+    def _record(self, hist: list[int], probes: int) -> None:
+        if probes < len(hist):
+            hist[probes] += 1
+        else:
+            hist_add(hist, probes)
+
+    def _migrating_get(self, key: Any) -> Any:
+        mig = self._migration
+        assert mig is not None
+        tr = self._tracer
+        h = self._hashfn(key)
+        value = self._table_lookup(mig.target, key, h, tr)
+        probes = mig.target._probes
+        if value is MISSING:
+            value = self._table_lookup(mig.source, key, h, tr)
+            probes += mig.source._probes
+        self._record(self._hist_get, probes)
+        if value is MISSING:
+            self._get_misses += 1
+        if tr is not None:
+            found = value is not MISSING
+            tr.append(
+                ResultEvent(
+                    table=self.kind,
+                    op="get",
+                    key=key,
+                    found=found,
+                    probes=probes,
+                    value=value if found else None,
+                )
+            )
+        self._migrate_batch()
+        return value
+
+    def _migrating_put(self, key: Any, value: Any) -> None:
+        mig = self._migration
+        assert mig is not None
+        tr = self._tracer
+        h = self._hashfn(key)
+        in_source = self._table_discard(mig.source, key, h, tr)
+        probes = mig.source._probes
+        inserted = self._table_assign(mig.target, key, h, value, tr)
+        probes += mig.target._probes
+        updated = in_source or not inserted
+        if updated:
+            self._updates += 1
+        self._record(self._hist_put, probes)
+        if tr is not None:
+            tr.append(ResultEvent(table=self.kind, op="put", key=key, found=updated, probes=probes))
+        self._migrate_batch()
+
+    def _migrating_delete(self, key: Any) -> bool:
+        mig = self._migration
+        assert mig is not None
+        tr = self._tracer
+        h = self._hashfn(key)
+        found = self._table_discard(mig.target, key, h, tr)
+        probes = mig.target._probes
+        if not found:
+            found = self._table_discard(mig.source, key, h, tr)
+            probes += mig.source._probes
+        self._record(self._hist_del, probes)
+        if not found:
+            self._del_misses += 1
+        if tr is not None:
+            tr.append(ResultEvent(table=self.kind, op="del", key=key, found=found, probes=probes))
+        self._migrate_batch()
+        return found
+
+    @staticmethod
+    def _table_lookup(table: BaseMap, key: Any, h: int, tr: list[TraceEvent] | None) -> Any:
+        if tr is None:
+            return table._lookup(key, h)
+        return table._traced_lookup_hashed(key, h, tr)
+
+    @staticmethod
+    def _table_assign(
+        table: BaseMap, key: Any, h: int, value: Any, tr: list[TraceEvent] | None
+    ) -> bool:
+        if tr is None:
+            return table._assign(key, h, value)
+        return table._traced_assign_hashed(key, h, value, tr)
+
+    @staticmethod
+    def _table_discard(table: BaseMap, key: Any, h: int, tr: list[TraceEvent] | None) -> bool:
+        if tr is None:
+            return table._discard(key, h)
+        return table._traced_discard_hashed(key, h, tr)
+
+    # ------------------------------------------------------------------ guardrails
+    def _check_guardrails(self) -> None:
+        """Start a migration if the active backend crossed a threshold. O(1)."""
+        active, g = self._active, self._guard
+        if len(active) < g.min_entries:
+            return
+        tripped: tuple[str, float, float] | None = None
+        if isinstance(active, ChainingMap):
+            if active.max_group_len > g.chaining_max_group_len:
+                tripped = ("max_group_len", active.max_group_len, g.chaining_max_group_len)
+            elif active.load_factor > g.chaining_load_factor:
+                tripped = ("load_factor", active.load_factor, g.chaining_load_factor)
+            elif active.avg_probe > g.chaining_avg_probe:
+                tripped = ("avg_probe", active.avg_probe, g.chaining_avg_probe)
+        elif isinstance(active, RobinHoodMap):
+            ratio = active.tombstones / active.capacity
+            if active.max_probe > g.robinhood_max_probe:
+                tripped = ("max_probe", active.max_probe, g.robinhood_max_probe)
+            elif active.avg_probe > g.robinhood_avg_probe:
+                tripped = ("avg_probe", active.avg_probe, g.robinhood_avg_probe)
+            elif ratio > g.robinhood_tombstone_ratio:
+                tripped = ("tombstone_ratio", ratio, g.robinhood_tombstone_ratio)
+        if tripped is not None:
+            self._start_migration(*tripped)
+
+    def _start_migration(self, metric: str, value: float, threshold: float) -> None:
+        source = self._active
+        target_kind = "robinhood" if isinstance(source, ChainingMap) else "chaining"
+        size = len(source)
+        # Size the target so the moved entries fill it about halfway.
+        target = self._new_backend(target_kind, _power_of_two_at_least(max(8, 2 * size)))
+        if isinstance(source, RobinHoodMap):
+            source._tombstone_deletes = True  # see the module docstring
+        reason = f"{metric} {value:g} > {threshold:g}"
+        entry: dict[str, Any] = {
+            "from": source.kind,
+            "to": target_kind,
+            "reason": reason,
+            "metric": metric,
+            "value": value,
+            "threshold": threshold,
+            "start_op": self._ops,
+            "end_op": None,
+            "moved": 0,
+            "total": size,
+        }
+        self._migration_log.append(entry)
+        self._migration = Migration(
+            source=source,
+            target=target,
+            reason=reason,
+            started_op=self._ops,
+            total=size,
+            history_entry=entry,
+        )
+        self._record_structural(
+            GuardrailEvent(
+                table=self.kind,
+                metric=metric,
+                value=float(value),
+                threshold=float(threshold),
+                action=f"migrate {source.kind} -> {target_kind}",
+            )
+        )
+        self._record_structural(
+            MigrateEvent(
+                table=self.kind,
+                phase="start",
+                source=source.kind,
+                target=target_kind,
+                moved=0,
+                moved_total=0,
+                total=size,
+                cursor=0,
+                reason=reason,
+            )
+        )
+
+    # ------------------------------------------------------------------ migration steps
+    def _migrate_batch(self) -> None:
+        """Move up to ``migration_batch`` entries from source to target. O(batch)."""
+        mig = self._migration
+        assert mig is not None
+        batch = self._opts.migration_batch
+        budget = batch * _SCAN_FACTOR
+        moved_keys: list[Any] = []
+        source, target = mig.source, mig.target
+        positions = mig.positions
+        cursor = mig.cursor
+        if isinstance(source, RobinHoodMap):
+            keys, vals, hashes, dibs = source._keys, source._vals, source._hashes, source._dibs
+            while cursor < positions and len(moved_keys) < batch and budget:
+                budget -= 1
+                key = keys[cursor]
+                if dibs[cursor] >= 0 and key is not TOMBSTONE:
+                    value, h = vals[cursor], hashes[cursor]
+                    source._remove_slot(cursor, True)
+                    target._insert_absent(key, h, value)
+                    moved_keys.append(key)
+                cursor += 1
+        else:
+            assert isinstance(source, ChainingMap)
+            cells = source._ckeys
+            while cursor < positions and len(moved_keys) < batch and budget:
+                budget -= 1
+                chain = cells[cursor]
+                if chain is None:
+                    cursor += 1
+                    continue
+                key = chain[0]
+                value = source._cvals[cursor][0]  # type: ignore[index]
+                h = source._chashes[cursor][0]  # type: ignore[index]
+                source._unlink(cursor, 0)
+                target._insert_absent(key, h, value)
+                moved_keys.append(key)
+        mig.cursor = cursor
+        mig.moved += len(moved_keys)
+        mig.history_entry["moved"] = mig.moved
+        if moved_keys:
+            mig.batches += 1
+            if self._tracer is not None:
+                self._tracer.append(
+                    MigrateEvent(
+                        table=self.kind,
+                        phase="batch",
+                        source=source.kind,
+                        target=target.kind,
+                        moved=len(moved_keys),
+                        moved_total=mig.moved,
+                        total=mig.total,
+                        cursor=cursor,
+                        keys=tuple(moved_keys),
+                    )
+                )
+        if cursor >= positions:
+            self._finish_migration()
+
+    def _finish_migration(self) -> None:
+        mig = self._migration
+        assert mig is not None
+        if len(mig.source):
+            raise InvariantError(
+                "migration-complete", f"{len(mig.source)} entries left behind the cursor"
+            )
+        self._absorb_counters(mig.source)
+        self._active = mig.target
+        self._migration = None
+        self._completed += 1
+        mig.history_entry["end_op"] = self._ops
+        g = self._guard
+        cooldown = max(g.cooldown_ops, g.cooldown_per_entry * len(self._active))
+        cooldown *= g.cooldown_backoff ** min(self._completed - 1, 16)
+        self._quiet_until = self._ops + int(cooldown)
+        self._record_structural(
+            MigrateEvent(
+                table=self.kind,
+                phase="end",
+                source=mig.source.kind,
+                target=mig.target.kind,
+                moved=0,
+                moved_total=mig.moved,
+                total=mig.total,
+                cursor=mig.cursor,
+                reason=mig.reason,
+            )
+        )
+
+    def finish_migration(self) -> None:
+        """Run an in-flight migration to completion now (no-op when none). O(n)."""
+        while self._migration is not None:
+            self._migrate_batch()
+
+    def migrate_to(self, kind: str) -> None:
+        """Start a migration to ``kind`` by hand (the explorer's "migrate now")."""
+        if kind not in ("chaining", "robinhood"):
+            raise ValueError(f"unknown backend {kind!r}")
+        if self._migration is not None:
+            raise RuntimeError("a migration is already running")
+        if self._active.kind != kind:
+            self._start_migration("manual", 0.0, 0.0)
+
+    def compact(self) -> int:
+        """Finish any migration, then purge Robin Hood tombstones."""
+        self.finish_migration()
+        return self._active.compact()
+
+    def clear(self) -> None:
+        """Drop everything and return to the initial backend (counters are kept)."""
+        for table in self.tables():
+            self._absorb_counters(table)
+        self._active = self._new_backend(self._opts.initial_backend, 8)
+        self._migration = None
+
+    # ------------------------------------------------------------------ introspection
+    def _iter_entries(self) -> Iterator[tuple[Any, Any]]:
+        for table in self.tables():
+            yield from table._iter_entries()
+
+    def layout(self) -> dict[str, Any]:
+        """The tables with their roles (``active``, or ``source`` and ``target``) and the
+        migration state. O(capacity of the tables)."""
+        mig = self._migration
+        if mig is None:
+            tables = [{"role": "active", "layout": self._active.layout()}]
+        else:
+            tables = [
+                {"role": "source", "layout": mig.source.layout()},
+                {"role": "target", "layout": mig.target.layout()},
+            ]
+        return {
+            "kind": self.kind,
+            "active_backend": self.active_backend,
+            "size": len(self),
+            "hash": self._hash_spec.to_dict(),
+            "migration": None if mig is None else mig.progress(),
+            "tables": tables,
+        }
+
+    def stats(self) -> dict[str, Any]:
+        """Counters over the map's whole life (all backends, retired ones included),
+        the active backend's structural metrics and the migration state."""
+        totals = BaseMap.__new__(AdaptiveMap)
+        totals._hist_get, totals._hist_put, totals._hist_del = [0], [0], [0]
+        totals._get_misses = totals._del_misses = totals._updates = 0
+        totals._resizes = totals._compactions = 0
+        totals._absorb_counters(self)
+        for table in self.tables():
+            totals._absorb_counters(table)
+        current = self._active if self._migration is None else self._migration.target
+        out: dict[str, Any] = {
+            "backend": self.kind,
+            "active_backend": self.active_backend,
+            "size": len(self),
+            "capacity": self.capacity,
+            "load_factor": len(self) / self.capacity,
+        }
+        out.update(totals._ops_stats())
+        out["resizes"] = totals._resizes
+        out["compactions"] = totals._compactions
+        out["migrations"] = len(self._migration_log)
+        out["migrations_completed"] = self._completed
+        out["migration"] = self.migration_progress()
+        out["migration_history"] = self.migration_history()
+        out.update(current._structure_stats())
+        return out
+
+    def check_invariants(self) -> None:
+        """Check each table, then that every key lives in exactly one table and nothing
+        waits behind the migration cursor."""
+        for table in self.tables():
+            table.check_invariants()
+            if table.hash_spec != self._hash_spec:
+                raise InvariantError("hash-spec", f"{table.kind} table hashes differently")
+        mig = self._migration
+        if mig is None:
+            return
+        source_keys = {k for k, _ in mig.source._iter_entries()}
+        for key, _ in mig.target._iter_entries():
+            if key in source_keys:
+                raise InvariantError("unique-across-tables", f"{key!r} is in both tables")
+        if isinstance(mig.source, RobinHoodMap):
+            behind = [
+                i
+                for i in range(min(mig.cursor, mig.source.capacity))
+                if mig.source._dibs[i] >= 0 and mig.source._keys[i] is not TOMBSTONE
+            ]
+        else:
+            assert isinstance(mig.source, ChainingMap)
+            behind = [i for i in range(mig.cursor) if mig.source._ckeys[i] is not None]
+        if behind:
+            raise InvariantError(
+                "cursor-consistent", f"source still holds entries behind the cursor at {behind[:5]}"
+            )
+        if mig.moved > mig.total:
+            raise InvariantError("migration-progress", f"moved {mig.moved} > total {mig.total}")
+
+    def copy(self) -> AdaptiveMap:
+        """An independent map with the same tables, migration state and counters. O(n)."""
+        clone = object.__new__(AdaptiveMap)
+        clone.__dict__.update(self.__dict__)
+        for name in ("_hist_get", "_hist_put", "_hist_del"):
+            setattr(clone, name, list(getattr(self, name)))
+        clone._history = type(self._history)(self._history, maxlen=self._history.maxlen)
+        clone._migration_log = [dict(entry) for entry in self._migration_log]
+        clone._tracer = None
+        if self._migration is None:
+            clone._active = self._adopt_for(clone, self._active)
+        else:
+            mig = self._migration
+            entry = clone._migration_log[-1]
+            clone._migration = Migration(
+                source=self._adopt_for(clone, mig.source),
+                target=self._adopt_for(clone, mig.target),
+                reason=mig.reason,
+                started_op=mig.started_op,
+                total=mig.total,
+                cursor=mig.cursor,
+                moved=mig.moved,
+                batches=mig.batches,
+                history_entry=entry,
+            )
+            clone._active = clone._migration.source
+        return clone
+
+    @staticmethod
+    def _adopt_for(owner: AdaptiveMap, table: BaseMap) -> BaseMap:
+        copied = table.copy()
+        copied._owner = owner
+        copied._tracer = None
+        return copied

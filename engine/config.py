@@ -1,0 +1,128 @@
+"""Validated options for each map, with documented defaults (see ``docs/engine.md``).
+
+The maps accept these options as keyword arguments; the models below validate them and
+name the offending field in the error. They are pydantic models so the CLI's TOML
+configuration can embed them unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "AdaptiveOptions",
+    "ChainingOptions",
+    "GuardrailConfig",
+    "HashName",
+    "RobinHoodOptions",
+]
+
+HashName = Literal["fast", "keyed"]
+MAX_CAPACITY = 1 << 30
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _HashedOptions(_Options):
+    hash: HashName = Field("fast", description="hash function: fast (unseeded) or keyed")
+    seed: str | int | None = Field(
+        None, description="keyed hash seed: 32 hex digits or a non-negative int; random if unset"
+    )
+    capacity: int = Field(8, ge=1, le=MAX_CAPACITY, description="initial slots or buckets")
+
+
+class ChainingOptions(_HashedOptions):
+    """Two-level separate chaining. ``max_load_factor`` is entries per bucket."""
+
+    max_load_factor: float = Field(
+        0.75, gt=0.0, le=8.0, description="grow (double) when size / buckets would exceed this"
+    )
+    groups: int = Field(4, ge=1, le=64, description="groups per bucket (a power of two)")
+
+    @field_validator("groups")
+    @classmethod
+    def _power_of_two(cls, value: int) -> int:
+        if value & (value - 1):
+            raise ValueError("groups must be a power of two")
+        return value
+
+
+class RobinHoodOptions(_HashedOptions):
+    """Robin Hood open addressing with linear probing."""
+
+    max_load_factor: float = Field(
+        0.9, gt=0.0, le=1.0, description="grow when (size + tombstones) / slots would exceed this"
+    )
+    deletion: Literal["backshift", "tombstone"] = Field(
+        "backshift", description="backshift leaves no tombstones; tombstone marks slots"
+    )
+
+
+class GuardrailConfig(_Options):
+    """Thresholds the adaptive map watches; crossing one starts a migration.
+
+    Every check reads a counter the maps keep up to date, so it costs O(1) per write.
+    """
+
+    chaining_load_factor: float = Field(
+        0.8, gt=0.0, le=8.0, description="chaining -> Robin Hood when size / buckets exceeds this"
+    )
+    chaining_max_group_len: int = Field(
+        8, ge=1, description="chaining -> Robin Hood when the longest group chain exceeds this"
+    )
+    chaining_avg_probe: float = Field(
+        3.0, gt=0.0, description="chaining -> Robin Hood when comparisons per hit exceed this"
+    )
+    robinhood_max_probe: int = Field(
+        64, ge=1, description="Robin Hood -> chaining when the longest probe (DIB + 1) exceeds this"
+    )
+    robinhood_avg_probe: float = Field(
+        6.0, gt=0.0, description="Robin Hood -> chaining when probes per hit exceed this"
+    )
+    robinhood_tombstone_ratio: float = Field(
+        0.25,
+        gt=0.0,
+        le=1.0,
+        description="Robin Hood -> chaining when tombstones / slots exceed this",
+    )
+    min_entries: int = Field(
+        32, ge=0, description="no migration starts while the map holds fewer entries"
+    )
+    cooldown_ops: int = Field(
+        1024, ge=0, description="minimum operations between the end of a migration and the next"
+    )
+    cooldown_per_entry: float = Field(
+        4.0, ge=0.0, description="cooldown is at least this many operations per entry"
+    )
+    cooldown_backoff: float = Field(
+        2.0, ge=1.0, description="each further migration multiplies the cooldown by this"
+    )
+
+
+class AdaptiveOptions(_HashedOptions):
+    """The adaptive map: starts on ``initial_backend`` and migrates on guardrails."""
+
+    initial_backend: Literal["chaining", "robinhood"] = "chaining"
+    groups: int = Field(4, ge=1, le=64, description="chaining groups per bucket")
+    chaining_max_load_factor: float = Field(
+        1.0, gt=0.0, le=8.0, description="the chaining backend doubles above this load"
+    )
+    robinhood_max_load_factor: float = Field(
+        0.9, gt=0.0, le=1.0, description="the Robin Hood backend grows above this load"
+    )
+    deletion: Literal["backshift", "tombstone"] = "backshift"
+    migration_batch: int = Field(
+        32, ge=1, le=1 << 20, description="entries moved per operation during a migration"
+    )
+    guardrails: GuardrailConfig = Field(default_factory=GuardrailConfig)
+
+    @field_validator("groups")
+    @classmethod
+    def _power_of_two(cls, value: int) -> int:
+        if value & (value - 1):
+            raise ValueError("groups must be a power of two")
+        return value

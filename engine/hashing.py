@@ -1,0 +1,212 @@
+"""Deterministic 64-bit hash functions for the maps.
+
+Python's own ``hash()`` is unusable here: string hashes change with ``PYTHONHASHSEED`` and
+``hash(i) == i`` for small ints, so the physical layout would differ between processes and
+sequential int keys would never collide in an instructive way. The engine therefore hashes
+keys itself. Two functions are provided:
+
+``"fast"`` (the default, unseeded)
+    str and bytes: CRC-32 of the UTF-8 (or raw) bytes, multiplied by an odd 64-bit constant
+    (mod 2**64). The multiplication spreads the CRC into the top bits (used as a second hash)
+    and maps every low-bit window one-to-one, so the index keeps CRC-32's good spread of
+    everyday keys. Keys with equal CRC-32 collide fully; the hash has 32 bits of entropy.
+    int: the 64-bit murmur3 finaliser (``fmix64``) of the value folded to 64 bits, so
+    ``1, 2, 3`` land far apart. Cost: one C call and a multiply, O(len(key)).
+    **Attackable.** CRC-32 is affine over GF(2): for keys of equal length, flipping a chosen
+    set of bits changes the CRC by a fixed XOR mask, so anyone can solve a small linear system
+    and craft many printable keys whose low CRC bits, and so whose table index, collide.
+    ``fmix64`` is a public bijection, so int keys with any chosen low bits can be computed
+    by inverting it.
+
+``"keyed"`` (seeded)
+    BLAKE2b with a 16-byte secret key (the seed) and an 8-byte digest, personalised by key
+    type. Without the seed, crafting colliding keys is as hard as breaking keyed BLAKE2b, so
+    low-bit flooding attacks are defeated. Cost: roughly 2-3x the fast hash. The seed is part
+    of the map's state (``HashSpec``) so layouts stay reproducible when the seed is known.
+
+All functions return an int in ``[0, 2**64)``. Maps take the low bits as the home
+index and the top bits as secondary hash (chaining groups).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zlib import crc32
+
+from engine.errors import UnsupportedKeyError
+
+__all__ = [
+    "HASH_FUNCTIONS",
+    "MASK64",
+    "HashFunction",
+    "HashSpec",
+    "fast_hash",
+    "fmix64",
+    "fmix64_inverse",
+    "keyed_hash",
+    "make_hash_function",
+]
+
+MASK64 = (1 << 64) - 1
+_BYTES_TAG = 0x5EED_B17E  # initial CRC value for bytes keys, so b"a" and "a" differ
+_SPREAD = 0x9E3779B97F4A7C15  # odd: a bijection on every low-bit window, mixes upward
+_FMIX_C1 = 0xFF51AFD7ED558CCD
+_FMIX_C2 = 0xC4CEB9FE1A85EC53
+_FMIX_C1_INV = pow(_FMIX_C1, -1, 1 << 64)
+_FMIX_C2_INV = pow(_FMIX_C2, -1, 1 << 64)
+
+HashFunction = Callable[[Any], int]
+
+
+def fmix64(x: int) -> int:
+    """The murmur3 64-bit finaliser: a bijection on 64-bit ints with full avalanche. O(1)."""
+    x ^= x >> 33
+    x = (x * _FMIX_C1) & MASK64
+    x ^= x >> 33
+    x = (x * _FMIX_C2) & MASK64
+    return x ^ (x >> 33)
+
+
+def _unshift_xor(x: int, shift: int) -> int:
+    result = x
+    for _ in range(64 // shift + 1):
+        result = x ^ (result >> shift)
+    return result & MASK64
+
+
+def fmix64_inverse(h: int) -> int:
+    """Invert :func:`fmix64`: the int whose fast hash is ``h``. Shows why it is attackable."""
+    x = _unshift_xor(h & MASK64, 33)
+    x = (x * _FMIX_C2_INV) & MASK64
+    x = _unshift_xor(x, 33)
+    x = (x * _FMIX_C1_INV) & MASK64
+    return _unshift_xor(x, 33)
+
+
+def _fold_int(key: int) -> int:
+    """Fold an int of any size (negative too) into 64 bits, deterministically."""
+    if 0 <= key <= MASK64:
+        return key
+    folded = 0
+    value = key & ((1 << max(64, key.bit_length() + 1)) - 1)  # two's complement
+    while value:
+        folded ^= value & MASK64
+        value >>= 64
+    return folded ^ (0x9E3779B97F4A7C15 if key < 0 else 0)
+
+
+def fast_hash(key: Any) -> int:
+    """Unseeded deterministic hash (see module docstring). O(len(key))."""
+    if type(key) is str:
+        try:
+            data = key.encode()
+        except UnicodeEncodeError:  # lone surrogates
+            data = key.encode("utf-8", "surrogatepass")
+        return (crc32(data) * _SPREAD) & MASK64
+    if type(key) is bytes:
+        return (crc32(key, _BYTES_TAG) * _SPREAD) & MASK64
+    if isinstance(key, int):
+        x = _fold_int(int(key))
+        x ^= x >> 33
+        x = (x * _FMIX_C1) & MASK64
+        x ^= x >> 33
+        x = (x * _FMIX_C2) & MASK64
+        return x ^ (x >> 33)
+    raise UnsupportedKeyError(key)
+
+
+def _key_bytes(key: Any) -> tuple[bytes, bytes]:
+    """The bytes a keyed hash digests and the personalisation naming the key type."""
+    if type(key) is str:
+        return key.encode("utf-8", "surrogatepass"), b"str"
+    if type(key) is bytes:
+        return key, b"bytes"
+    if isinstance(key, int):
+        value = int(key)
+        length = (value.bit_length() + 8) // 8
+        return value.to_bytes(length, "little", signed=True), b"int"
+    raise UnsupportedKeyError(key)
+
+
+def keyed_hash(seed: bytes) -> HashFunction:
+    """A BLAKE2b hash keyed with ``seed`` (16 bytes). O(len(key)) per call."""
+    if len(seed) != 16:
+        raise ValueError("a keyed hash seed must be 16 bytes")
+    blake2b = hashlib.blake2b
+    from_bytes = int.from_bytes
+
+    def keyed(key: Any) -> int:
+        data, person = _key_bytes(key)
+        return from_bytes(blake2b(data, digest_size=8, key=seed, person=person).digest(), "little")
+
+    return keyed
+
+
+@dataclass(frozen=True)
+class HashSpec:
+    """Which hash function a map uses, and its seed: part of the map's state.
+
+    ``seed`` is a hex string of 16 bytes for ``"keyed"`` and ``None`` for ``"fast"``.
+    """
+
+    name: str = "fast"
+    seed: str | None = None
+
+    @classmethod
+    def create(cls, name: str = "fast", seed: str | bytes | int | None = None) -> HashSpec:
+        """Validate a name and normalise a seed; ``keyed`` without a seed draws a random one."""
+        if name not in HASH_FUNCTIONS:
+            known = ", ".join(sorted(HASH_FUNCTIONS))
+            raise ValueError(f"unknown hash function {name!r} (known: {known})")
+        if name == "fast":
+            if seed is not None:
+                raise ValueError("the 'fast' hash function takes no seed")
+            return cls("fast", None)
+        return cls(name, _normalise_seed(seed))
+
+    def function(self) -> HashFunction:
+        """The callable this spec names."""
+        return make_hash_function(self.name, self.seed)
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"name": self.name, "seed": self.seed}
+
+
+def _normalise_seed(seed: str | bytes | int | None) -> str:
+    if seed is None:
+        return secrets.token_bytes(16).hex()
+    if isinstance(seed, bytes):
+        raw = seed
+    elif isinstance(seed, int):
+        if seed < 0:
+            raise ValueError("an int seed must not be negative")
+        raw = hashlib.blake2b(seed.to_bytes(32, "little"), digest_size=16).digest()
+    else:
+        try:
+            raw = bytes.fromhex(seed)
+        except ValueError:
+            raise ValueError("a keyed hash seed string must be 32 hex digits") from None
+    if len(raw) != 16:
+        raise ValueError("a keyed hash seed must be 16 bytes (32 hex digits)")
+    return raw.hex()
+
+
+def make_hash_function(name: str, seed: str | None = None) -> HashFunction:
+    """Build the hash callable for a spec's ``name`` and hex ``seed``."""
+    if name == "fast":
+        return fast_hash
+    if name == "keyed":
+        if seed is None:
+            raise ValueError("the 'keyed' hash function needs a seed")
+        return keyed_hash(bytes.fromhex(seed))
+    raise ValueError(f"unknown hash function {name!r}")
+
+
+HASH_FUNCTIONS: dict[str, str] = {
+    "fast": "CRC-32 / fmix64, unseeded, deterministic; attackable by crafted keys",
+    "keyed": "BLAKE2b keyed with a 16-byte seed; resists crafted-key flooding",
+}

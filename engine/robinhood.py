@@ -1,0 +1,710 @@
+"""Robin Hood open addressing with linear probing.
+
+Each slot keeps its entry's *distance from home* (DIB): how far the entry sits past the slot
+its hash names. Insertion walks from the home slot; when the incoming entry is farther from
+home than the resident ("poorer"), they trade places and the displaced resident walks on.
+This keeps distances low and even, and gives the lookup invariant
+
+    along any run of occupied slots, DIB rises by at most one per step,
+
+so a lookup may stop as soon as its own distance exceeds the resident's: the key cannot be
+further on. Deletion either shifts the following entries one slot back (``backshift``,
+no tombstones) or leaves a *tombstone* that keeps its DIB so lookups pass it.
+
+Expected costs at load factor a: lookup O(1) (about 1 + a / (2(1 - a)) probes for a hit),
+insert amortised O(1), delete O(1) plus the shifted run. Growth doubles and re-places
+every entry: O(n) at once, amortised O(1) per insert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar, Final
+
+from engine.base import MISSING, BaseMap
+from engine.config import RobinHoodOptions
+from engine.errors import InvariantError
+from engine.events import (
+    BackshiftEvent,
+    CompactEvent,
+    CompareEvent,
+    DisplaceEvent,
+    HashEvent,
+    PlaceEvent,
+    ProbeEvent,
+    RemoveEvent,
+    ResizeEvent,
+    ResultEvent,
+    TombstoneEvent,
+    TraceEvent,
+)
+from engine.hashing import HashSpec
+from engine.jsonsafe import encode_key, encode_value
+from engine.stats import hist_add, hist_pairs
+
+__all__ = ["TOMBSTONE", "RobinHoodMap"]
+
+EMPTY: Final = -1  # the DIB stored in an empty slot: below every real distance
+
+
+class _Tombstone:
+    """Marker kept in the key array of a deleted slot; equal to nothing."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "TOMBSTONE"
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    def __hash__(self) -> int:
+        return 0
+
+
+TOMBSTONE: Final = _Tombstone()
+
+
+def _power_of_two_at_least(n: int) -> int:
+    return 1 << max(0, n - 1).bit_length()
+
+
+class RobinHoodMap(BaseMap):
+    """Robin Hood hash map. Options: see :class:`engine.config.RobinHoodOptions`.
+
+    >>> m = RobinHoodMap(capacity=8); m["apple"] = 1; m["apple"]
+    1
+    """
+
+    kind: ClassVar[str] = "robinhood"
+
+    def __init__(self, capacity: int = 8, **options: Any) -> None:
+        opts = RobinHoodOptions(capacity=capacity, **options)
+        super().__init__(HashSpec.create(opts.hash, opts.seed))
+        self._max_load = opts.max_load_factor
+        self._deletion = opts.deletion
+        self._tombstone_deletes = opts.deletion == "tombstone"
+        self._allocate(_power_of_two_at_least(opts.capacity))
+
+    # ------------------------------------------------------------------ storage
+    def _allocate(self, capacity: int) -> None:
+        self._keys: list[Any] = [None] * capacity
+        self._vals: list[Any] = [None] * capacity
+        self._hashes: list[int] = [0] * capacity
+        self._dibs: list[int] = [EMPTY] * capacity
+        self._mask = capacity - 1
+        # Always leave at least one empty slot, so every probe sequence ends.
+        self._limit = min(int(capacity * self._max_load), capacity - 1)
+        self._tombstones = 0
+        self._dib_hist: list[int] = [0]
+        self._dib_sum = 0
+        self._dib_max = 0
+
+    @property
+    def capacity(self) -> int:
+        return self._mask + 1
+
+    @property
+    def deletion(self) -> str:
+        """``"backshift"`` or ``"tombstone"``."""
+        return self._deletion
+
+    @property
+    def max_load_factor(self) -> float:
+        return self._max_load
+
+    @property
+    def tombstones(self) -> int:
+        return self._tombstones
+
+    @property
+    def max_probe(self) -> int:
+        """Longest current probe for a hit (max DIB + 1), 0 when empty. O(1)."""
+        return self._dib_max + 1 if self._size else 0
+
+    @property
+    def avg_probe(self) -> float:
+        """Mean probes for a hit over the stored keys (mean DIB + 1). O(1)."""
+        return self._dib_sum / self._size + 1.0 if self._size else 0.0
+
+    @property
+    def effective_load_factor(self) -> float:
+        """(entries + tombstones) / slots: what growth is decided on."""
+        return (self._size + self._tombstones) / (self._mask + 1)
+
+    def _dib_added(self, dib: int) -> None:
+        hist = self._dib_hist
+        if dib < len(hist):
+            hist[dib] += 1
+        else:
+            hist_add(hist, dib)
+        self._dib_sum += dib
+        if dib > self._dib_max:
+            self._dib_max = dib
+
+    def _dib_removed(self, dib: int) -> None:
+        hist = self._dib_hist
+        hist[dib] -= 1
+        self._dib_sum -= dib
+        if dib == self._dib_max:
+            top = dib
+            while top > 0 and not hist[top]:
+                top -= 1
+            self._dib_max = top  # amortised O(1): it only rose one step per placement
+
+    # ------------------------------------------------------------------ raw (fast) path
+    def _find_slot(self, key: Any, h: int) -> int:
+        """Slot holding ``key`` or -1. Stops at an empty slot or a richer resident."""
+        mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys
+        i = h & mask
+        d = 0
+        while dibs[i] >= d:
+            if hashes[i] == h:
+                k = keys[i]
+                if k is key or k == key:
+                    self._probes = d + 1
+                    return i
+            d += 1
+            i = (i + 1) & mask
+        self._probes = d + 1
+        return -1
+
+    def _lookup(self, key: Any, h: int) -> Any:
+        mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys
+        i = h & mask
+        d = 0
+        while dibs[i] >= d:
+            if hashes[i] == h:
+                k = keys[i]
+                if k is key or k == key:
+                    self._probes = d + 1
+                    return self._vals[i]
+            d += 1
+            i = (i + 1) & mask
+        self._probes = d + 1
+        return MISSING
+
+    def _assign(self, key: Any, h: int, value: Any) -> bool:
+        mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys
+        i = h & mask
+        d = 0
+        reuse = -1  # first tombstone whose distance equals ours: free to take
+        while True:
+            rd = dibs[i]
+            if rd < d:
+                break
+            if hashes[i] == h:
+                k = keys[i]
+                if k is key or k == key:
+                    self._vals[i] = value
+                    self._probes = d + 1
+                    return False
+            if rd == d and reuse < 0 and keys[i] is TOMBSTONE:
+                reuse = i
+            d += 1
+            i = (i + 1) & mask
+        self._probes = d + 1
+        if reuse >= 0:
+            keys[reuse] = key
+            self._vals[reuse] = value
+            hashes[reuse] = h
+            self._tombstones -= 1
+            self._dib_added(dibs[reuse])
+        elif self._size + self._tombstones >= self._limit:
+            self._grow()
+            self._place_from(h & self._mask, 0, key, h, value)
+        else:
+            self._place_from(i, d, key, h, value)
+        self._size += 1
+        return True
+
+    def _place_from(self, i: int, d: int, key: Any, h: int, value: Any) -> None:
+        """Robin Hood insertion of an absent key, starting at slot ``i`` at distance ``d``."""
+        mask, dibs, hashes, keys, vals = (
+            self._mask,
+            self._dibs,
+            self._hashes,
+            self._keys,
+            self._vals,
+        )
+        while True:
+            rd = dibs[i]
+            if rd < d:
+                resident = keys[i]
+                if rd == EMPTY or resident is TOMBSTONE:
+                    if rd != EMPTY:
+                        self._tombstones -= 1
+                    keys[i] = key
+                    vals[i] = value
+                    hashes[i] = h
+                    dibs[i] = d
+                    self._dib_added(d)
+                    return
+                # The resident is richer: it yields the slot and walks on.
+                keys[i] = key
+                key = resident
+                vals[i], value = value, vals[i]
+                hashes[i], h = h, hashes[i]
+                dibs[i] = d
+                self._dib_added(d)
+                self._dib_removed(rd)
+                d = rd
+            d += 1
+            i = (i + 1) & mask
+
+    def _insert_absent(self, key: Any, h: int, value: Any) -> None:
+        if self._size + self._tombstones >= self._limit:
+            self._grow()
+        self._place_from(h & self._mask, 0, key, h, value)
+        self._size += 1
+
+    def _discard(self, key: Any, h: int) -> bool:
+        i = self._find_slot(key, h)
+        if i < 0:
+            return False
+        self._remove_slot(i, self._tombstone_deletes)
+        return True
+
+    def _remove_slot(self, i: int, tombstone: bool) -> None:
+        """Delete the live entry in slot ``i`` by tombstone or backward shift."""
+        keys, vals, hashes, dibs, mask = (
+            self._keys,
+            self._vals,
+            self._hashes,
+            self._dibs,
+            self._mask,
+        )
+        self._dib_removed(dibs[i])
+        self._size -= 1
+        if tombstone:
+            keys[i] = TOMBSTONE
+            vals[i] = None
+            self._tombstones += 1
+            return
+        prev = i
+        j = (i + 1) & mask
+        while dibs[j] > 0:
+            moved = keys[j]
+            dib = dibs[j]
+            keys[prev] = moved
+            vals[prev] = vals[j]
+            hashes[prev] = hashes[j]
+            dibs[prev] = dib - 1
+            if moved is not TOMBSTONE:
+                self._dib_removed(dib)
+                self._dib_added(dib - 1)
+            prev = j
+            j = (j + 1) & mask
+        keys[prev] = None
+        vals[prev] = None
+        hashes[prev] = 0
+        dibs[prev] = EMPTY
+
+    def _grow(self) -> None:
+        """Rebuild before an insert would pass the load limit: double, or purge tombstones
+        at the same size when live entries alone fit comfortably."""
+        capacity = self._mask + 1
+        if (self._size + 1) * 2 > self._limit:
+            self._rebuild(capacity * 2, "load factor")
+        else:
+            self._rebuild(capacity, "tombstones")
+
+    def _rebuild(self, capacity: int, reason: str) -> None:
+        """Re-place every live entry into a fresh table of ``capacity`` slots. O(n + capacity)."""
+        old_capacity = self._mask + 1
+        old_keys, old_vals, old_hashes, old_dibs = self._keys, self._vals, self._hashes, self._dibs
+        removed = self._tombstones
+        self._allocate(capacity)
+        mask = self._mask
+        place = self._place_from
+        for idx in range(old_capacity):
+            key = old_keys[idx]
+            if old_dibs[idx] >= 0 and key is not TOMBSTONE:
+                h = old_hashes[idx]
+                place(h & mask, 0, key, h, old_vals[idx])
+        if reason == "compact":
+            self._compactions += 1
+            self._record_structural(
+                CompactEvent(table=self.kind, tombstones_removed=removed, capacity=capacity)
+            )
+        else:
+            self._resizes += 1
+            self._record_structural(
+                ResizeEvent(
+                    table=self.kind,
+                    old_capacity=old_capacity,
+                    new_capacity=capacity,
+                    size=self._size,
+                    reason=reason,
+                )
+            )
+
+    def compact(self) -> int:
+        """Rebuild without tombstones at the same capacity; returns how many were removed."""
+        removed = self._tombstones
+        if removed:
+            self._rebuild(self._mask + 1, "compact")
+        return removed
+
+    def reserve(self, entries: int) -> None:
+        """Grow (never shrink) so ``entries`` fit under the load limit without a resize."""
+        capacity = self._mask + 1
+        while min(int(capacity * self._max_load), capacity - 1) < entries:
+            capacity *= 2
+        if capacity != self._mask + 1:
+            self._rebuild(capacity, "reserve")
+
+    def clear(self) -> None:
+        """Remove everything and return to the smallest table. O(capacity)."""
+        self._allocate(8 if self._mask + 1 > 8 else self._mask + 1)
+        self._size = 0
+
+    # ------------------------------------------------------------------ traced twins
+    def _slot_state(self, i: int) -> str:
+        if self._dibs[i] == EMPTY:
+            return "empty"
+        return "tombstone" if self._keys[i] is TOMBSTONE else "occupied"
+
+    def _probe_event(self, i: int, d: int) -> ProbeEvent:
+        rd = self._dibs[i]
+        return ProbeEvent(
+            table=self.kind,
+            distance=d,
+            state=self._slot_state(i),
+            slot=i,
+            resident_dib=rd if rd != EMPTY else None,
+        )
+
+    def _hash_event(self, key: Any, h: int) -> HashEvent:
+        return HashEvent(
+            table=self.kind, key=key, hash=h, capacity=self._mask + 1, index=h & self._mask
+        )
+
+    def _traced_find(self, key: Any, h: int, tr: list[TraceEvent]) -> tuple[int, int, int]:
+        """Traced lookup walk. Returns (slot or -1, stop slot, stop distance)."""
+        mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys
+        i = h & mask
+        d = 0
+        while True:
+            tr.append(self._probe_event(i, d))
+            if dibs[i] < d:
+                self._probes = d + 1
+                return -1, i, d
+            if keys[i] is not TOMBSTONE:
+                equal = hashes[i] == h and (keys[i] is key or keys[i] == key)
+                tr.append(
+                    CompareEvent(table=self.kind, key=key, other=keys[i], equal=equal, slot=i)
+                )
+                if equal:
+                    self._probes = d + 1
+                    return i, i, d
+            d += 1
+            i = (i + 1) & mask
+
+    def _traced_lookup_hashed(self, key: Any, h: int, tr: list[TraceEvent]) -> Any:
+        """Traced twin of :meth:`_lookup`, from the hash event on."""
+        tr.append(self._hash_event(key, h))
+        slot, _, _ = self._traced_find(key, h, tr)
+        return MISSING if slot < 0 else self._vals[slot]
+
+    def _traced_lookup(self, key: Any, tr: list[TraceEvent]) -> Any:
+        value = self._traced_lookup_hashed(key, self._hashfn(key), tr)
+        found = value is not MISSING
+        tr.append(
+            ResultEvent(
+                table=self.kind,
+                op="get",
+                key=key,
+                found=found,
+                probes=self._probes,
+                value=value if found else None,
+            )
+        )
+        return value
+
+    def _traced_assign(self, key: Any, value: Any, tr: list[TraceEvent]) -> bool:
+        inserted = self._traced_assign_hashed(key, self._hashfn(key), value, tr)
+        tr.append(
+            ResultEvent(table=self.kind, op="put", key=key, found=not inserted, probes=self._probes)
+        )
+        return inserted
+
+    def _traced_assign_hashed(self, key: Any, h: int, value: Any, tr: list[TraceEvent]) -> bool:
+        """The traced twin of :meth:`_assign` (also used by the adaptive map)."""
+        tr.append(self._hash_event(key, h))
+        mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys
+        i = h & mask
+        d = 0
+        reuse = -1
+        while True:
+            tr.append(self._probe_event(i, d))
+            rd = dibs[i]
+            if rd < d:
+                break
+            if keys[i] is not TOMBSTONE:
+                equal = hashes[i] == h and (keys[i] is key or keys[i] == key)
+                tr.append(
+                    CompareEvent(table=self.kind, key=key, other=keys[i], equal=equal, slot=i)
+                )
+                if equal:
+                    self._vals[i] = value
+                    self._probes = d + 1
+                    tr.append(
+                        PlaceEvent(
+                            table=self.kind, key=key, value=value, replaced=True, slot=i, dib=d
+                        )
+                    )
+                    return False
+            elif rd == d and reuse < 0:
+                reuse = i
+            d += 1
+            i = (i + 1) & mask
+        self._probes = d + 1
+        if reuse >= 0:
+            keys[reuse] = key
+            self._vals[reuse] = value
+            hashes[reuse] = h
+            self._tombstones -= 1
+            self._dib_added(dibs[reuse])
+            tr.append(
+                PlaceEvent(
+                    table=self.kind,
+                    key=key,
+                    value=value,
+                    reused_tombstone=True,
+                    slot=reuse,
+                    dib=dibs[reuse],
+                )
+            )
+        elif self._size + self._tombstones >= self._limit:
+            self._grow()
+            tr.append(self._hash_event(key, h))
+            self._traced_place_from(h & self._mask, 0, key, h, value, tr, first_seen=False)
+        else:
+            self._traced_place_from(i, d, key, h, value, tr, first_seen=True)
+        self._size += 1
+        return True
+
+    def _traced_place_from(
+        self, i: int, d: int, key: Any, h: int, value: Any, tr: list[TraceEvent], first_seen: bool
+    ) -> None:
+        mask, dibs, hashes, keys, vals = (
+            self._mask,
+            self._dibs,
+            self._hashes,
+            self._keys,
+            self._vals,
+        )
+        seen = first_seen
+        while True:
+            if not seen:
+                tr.append(self._probe_event(i, d))
+            seen = False
+            rd = dibs[i]
+            if rd < d:
+                resident = keys[i]
+                if rd == EMPTY or resident is TOMBSTONE:
+                    if rd != EMPTY:
+                        self._tombstones -= 1
+                    keys[i] = key
+                    vals[i] = value
+                    hashes[i] = h
+                    dibs[i] = d
+                    self._dib_added(d)
+                    tr.append(
+                        PlaceEvent(
+                            table=self.kind,
+                            key=key,
+                            value=value,
+                            slot=i,
+                            dib=d,
+                            reused_tombstone=rd != EMPTY,
+                        )
+                    )
+                    return
+                tr.append(
+                    DisplaceEvent(
+                        table=self.kind,
+                        slot=i,
+                        incoming=key,
+                        incoming_dib=d,
+                        evicted=resident,
+                        evicted_dib=rd,
+                    )
+                )
+                keys[i] = key
+                key = resident
+                vals[i], value = value, vals[i]
+                hashes[i], h = h, hashes[i]
+                dibs[i] = d
+                self._dib_added(d)
+                self._dib_removed(rd)
+                d = rd
+            d += 1
+            i = (i + 1) & mask
+
+    def _traced_discard(self, key: Any, tr: list[TraceEvent]) -> bool:
+        found = self._traced_discard_hashed(key, self._hashfn(key), tr)
+        tr.append(ResultEvent(table=self.kind, op="del", key=key, found=found, probes=self._probes))
+        return found
+
+    def _traced_discard_hashed(self, key: Any, h: int, tr: list[TraceEvent]) -> bool:
+        """Traced twin of :meth:`_discard` (also used by the adaptive map)."""
+        tr.append(self._hash_event(key, h))
+        slot, _, _ = self._traced_find(key, h, tr)
+        if slot < 0:
+            return False
+        self._traced_remove_slot(slot, self._tombstone_deletes, tr)
+        return True
+
+    def _traced_remove_slot(self, i: int, tombstone: bool, tr: list[TraceEvent]) -> None:
+        key = self._keys[i]
+        if tombstone:
+            tr.append(TombstoneEvent(table=self.kind, key=key, slot=i, dib=self._dibs[i]))
+        else:
+            tr.append(RemoveEvent(table=self.kind, key=key, slot=i))
+            mask, dibs, keys = self._mask, self._dibs, self._keys
+            prev = i
+            j = (i + 1) & mask
+            while dibs[j] > 0:
+                tr.append(
+                    BackshiftEvent(
+                        table=self.kind, key=keys[j], from_slot=j, to_slot=prev, dib=dibs[j] - 1
+                    )
+                )
+                prev = j
+                j = (j + 1) & mask
+        self._remove_slot(i, tombstone)
+
+    # ------------------------------------------------------------------ introspection
+    def _iter_entries(self) -> Iterator[tuple[Any, Any]]:
+        keys, vals, dibs = self._keys, self._vals, self._dibs
+        for i in range(len(keys)):
+            key = keys[i]
+            if dibs[i] != EMPTY and key is not TOMBSTONE:
+                yield key, vals[i]
+
+    def layout(self) -> dict[str, Any]:
+        """The physical table, one entry per slot: ``{"state": "empty"}``, a tombstone
+        (``dib``, ``hash``) or an entry (``key``, ``value``, ``dib``, ``hash``, ``home``).
+        O(capacity)."""
+        slots: list[dict[str, Any]] = []
+        mask = self._mask
+        for i in range(mask + 1):
+            dib = self._dibs[i]
+            if dib == EMPTY:
+                slots.append({"state": "empty"})
+                continue
+            h = self._hashes[i]
+            if self._keys[i] is TOMBSTONE:
+                slots.append({"state": "tombstone", "dib": dib, "hash": h, "home": h & mask})
+            else:
+                slots.append(
+                    {
+                        "state": "occupied",
+                        "key": encode_key(self._keys[i]),
+                        "value": encode_value(self._vals[i]),
+                        "dib": dib,
+                        "hash": h,
+                        "home": h & mask,
+                    }
+                )
+        return {
+            "kind": self.kind,
+            "capacity": mask + 1,
+            "size": self._size,
+            "tombstones": self._tombstones,
+            "max_load_factor": self._max_load,
+            "deletion": self._deletion,
+            "hash": self._hash_spec.to_dict(),
+            "slots": slots,
+        }
+
+    def _structure_stats(self) -> dict[str, Any]:
+        capacity = self._mask + 1
+        return {
+            "tombstones": self._tombstones,
+            "tombstone_ratio": self._tombstones / capacity,
+            "max_probe_current": self.max_probe,
+            "avg_probe_current": self.avg_probe,
+            "dib_histogram": hist_pairs(self._dib_hist),
+            "deletion": self._deletion,
+            "max_load_factor": self._max_load,
+        }
+
+    def check_invariants(self) -> None:
+        """Raise :class:`InvariantError` naming the first broken invariant. O(capacity)."""
+        capacity = self._mask + 1
+        keys, dibs, hashes = self._keys, self._dibs, self._hashes
+        if capacity & (capacity - 1) or not (
+            len(keys) == len(dibs) == len(hashes) == len(self._vals) == capacity
+        ):
+            raise InvariantError("table-shape", f"arrays do not all have {capacity} slots")
+        seen: set[Any] = set()
+        live = tombstones = dib_sum = 0
+        dib_hist: list[int] = [0]
+        for i in range(capacity):
+            dib = dibs[i]
+            if dib == EMPTY:
+                if keys[i] is not None:
+                    raise InvariantError("empty-slot", f"slot {i} has DIB -1 but holds a key")
+                continue
+            if dib < 0:
+                raise InvariantError("dib-matches-home", f"slot {i} has negative DIB {dib}")
+            home = hashes[i] & self._mask
+            if (i - home) & self._mask != dib:
+                raise InvariantError(
+                    "dib-matches-home",
+                    f"slot {i}: stored DIB {dib} but hash's home slot {home} gives "
+                    f"{(i - home) & self._mask}",
+                )
+            prev_dib = dibs[(i - 1) & self._mask]
+            if dib > prev_dib + 1:
+                raise InvariantError(
+                    "robin-hood-order",
+                    f"slot {i} has DIB {dib} after slot {(i - 1) & self._mask} with DIB {prev_dib}",
+                )
+            key = keys[i]
+            if key is TOMBSTONE:
+                tombstones += 1
+                continue
+            if self._hashfn(key) != hashes[i]:
+                raise InvariantError(
+                    "hash-matches-key", f"slot {i}: stored hash is not hash({key!r})"
+                )
+            if key in seen:
+                raise InvariantError("unique-keys", f"key {key!r} is stored twice")
+            seen.add(key)
+            live += 1
+            dib_sum += dib
+            hist_add(dib_hist, dib)
+        if live != self._size:
+            raise InvariantError("size-matches", f"{live} live entries but size says {self._size}")
+        if tombstones != self._tombstones:
+            raise InvariantError(
+                "tombstone-count",
+                f"{tombstones} tombstones but the counter says {self._tombstones}",
+            )
+        if live + tombstones > self._limit:
+            raise InvariantError(
+                "load-limit", f"{live + tombstones} used slots exceed the limit {self._limit}"
+            )
+        trimmed = list(self._dib_hist)
+        while len(trimmed) > 1 and not trimmed[-1]:
+            trimmed.pop()
+        while len(dib_hist) > 1 and not dib_hist[-1]:
+            dib_hist.pop()
+        if dib_sum != self._dib_sum or dib_hist != trimmed or self._dib_max != len(dib_hist) - 1:
+            raise InvariantError("probe-counters", "DIB sum, histogram or maximum is out of date")
+
+    def copy(self) -> RobinHoodMap:
+        """An independent map with the same layout, counters and hash (values shared). O(n)."""
+        clone = object.__new__(RobinHoodMap)
+        clone.__dict__.update(self.__dict__)
+        for name in ("_keys", "_vals", "_hashes", "_dibs", "_dib_hist"):
+            setattr(clone, name, list(getattr(self, name)))
+        for name in ("_hist_get", "_hist_put", "_hist_del"):
+            setattr(clone, name, list(getattr(self, name)))
+        clone._history = type(self._history)(self._history, maxlen=self._history.maxlen)
+        clone._tracer = None
+        return clone

@@ -1,0 +1,39 @@
+"""``with engine.trace(m) as events:`` collects the trace events of every operation.
+
+Outside a trace block a map checks one attribute per operation (``self._tracer is None``)
+and runs its untraced fast path; nothing else is paid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+from engine.events import TraceEvent
+
+__all__ = ["Traceable", "trace"]
+
+
+class Traceable(Protocol):
+    """What :func:`trace` needs from a map."""
+
+    def _set_tracer(self, tracer: list[TraceEvent] | None) -> None: ...
+
+    def _get_tracer(self) -> list[TraceEvent] | None: ...
+
+
+@contextmanager
+def trace(mapping: Traceable) -> Iterator[list[TraceEvent]]:
+    """Collect the events of every operation on ``mapping`` inside the block.
+
+    Blocks may nest: the inner block receives the events while it is open and the outer
+    one resumes afterwards.
+    """
+    events: list[TraceEvent] = []
+    previous = mapping._get_tracer()
+    mapping._set_tracer(events)
+    try:
+        yield events
+    finally:
+        mapping._set_tracer(previous)
