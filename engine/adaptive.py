@@ -311,7 +311,7 @@ class AdaptiveMap(BaseMap):
                 tripped = ("avg_probe", active.avg_probe, g.chaining_avg_probe)
         elif isinstance(active, RobinHoodMap):
             ratio = active.tombstones / active.capacity
-            if active.max_probe > g.robinhood_max_probe:
+            if active.max_probe_exceeds(g.robinhood_max_probe):
                 tripped = ("max_probe", active.max_probe, g.robinhood_max_probe)
             elif active.avg_probe > g.robinhood_avg_probe:
                 tripped = ("avg_probe", active.avg_probe, g.robinhood_avg_probe)

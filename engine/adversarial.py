@@ -1,13 +1,19 @@
 """Craft keys that collide in the low bits of the default ``"fast"`` hash.
 
-The fast hash of a string is ``crc32(utf8) * K mod 2**64`` with K odd, so its low ``b`` bits
-are a bijection of CRC-32's low ``b`` bits. CRC-32 is affine over GF(2): for messages of one
-length, ``crc(m ^ e) = crc(m) ^ crc(e) ^ crc(0)``. Each key here is a fixed printable
-template in which some letters are flipped between lower and upper case (one bit, 0x20);
-each flip changes the CRC by a known mask, so choosing which letters to flip is a linear
-system with ``b`` equations. Every solution is a key whose table index is the same at every
-table size up to ``2**b``. The keyed hash has no such structure, which is why it defeats
-these keys (see ``docs/engine.md``).
+The fast hash of a string is ``scramble(crc32(utf8)) * K mod 2**64`` where ``scramble`` is a
+public 32-bit bijection and K is odd, so the low ``b`` bits of the hash are fixed by the low
+``b`` bits of ``scramble(crc)``. To craft a key:
+
+1. pick a scrambled value with the wanted low bits (and random high bits, so the keys still
+   differ in their top bits);
+2. undo the scramble to get the CRC-32 the key must have;
+3. CRC-32 is affine over GF(2): for messages of one length, ``crc(m ^ e) = crc(m) ^ crc(e) ^
+   crc(0)``. The key is a printable template in which some letters are flipped between
+   lower and upper case (one bit, 0x20); each flip changes the CRC by a known mask, so the
+   flips that give the wanted CRC solve a 32-equation linear system.
+
+Every such key lands on the same home slot at every table size up to ``2**b``. The keyed
+hash has none of this structure, which is why it defeats these keys (``docs/engine.md``).
 """
 
 from __future__ import annotations
@@ -15,82 +21,89 @@ from __future__ import annotations
 import random
 from zlib import crc32
 
+from engine.hashing import scramble32_inverse
+
 __all__ = ["MAX_COLLISION_BITS", "colliding_keys"]
 
 MAX_COLLISION_BITS = 32
-_FREE = 24  # extra toggles beyond the equations: up to 2**24 keys per template
+_TOGGLES = 40  # letters that may flip case: 32 equations leave about 8 free choices
+_PER_TEMPLATE = 64  # keys drawn from one template before a fresh one is made
 
 
-def _solve(columns: list[int], target: int, bits: int) -> tuple[int, list[int]] | None:
-    """Solve ``XOR of columns[j] for chosen j == target`` over the low ``bits`` bits.
+class _CrcSolver:
+    """Gaussian elimination over GF(2) for one template: which case flips give a CRC."""
 
-    Returns one solution (a bit mask over columns) and a basis of the null space.
-    """
-    mask = (1 << bits) - 1
-    pivots: dict[int, tuple[int, int]] = {}
-    null_basis: list[int] = []
-    for j, col in enumerate(columns):
-        value, combo = col & mask, 1 << j
-        for bit in sorted(pivots, reverse=True):
+    def __init__(self, template: bytes, start: int) -> None:
+        self.template = template
+        self.start = start
+        self.base = crc32(template)
+        zero = crc32(bytes(len(template)))
+        self.pivots: dict[int, tuple[int, int]] = {}  # pivot bit -> (value, flip combination)
+        self.null_basis: list[int] = []
+        for j in range(len(template) - start):
+            flip = bytearray(len(template))
+            flip[start + j] = 0x20
+            value, combo = crc32(bytes(flip)) ^ zero, 1 << j
+            value, combo = self._reduce(value, combo)
+            if value:
+                self.pivots[value.bit_length() - 1] = (value, combo)
+            else:
+                self.null_basis.append(combo)
+
+    def _reduce(self, value: int, combo: int) -> tuple[int, int]:
+        for bit in sorted(self.pivots, reverse=True):
             if value >> bit & 1:
-                pv, pc = pivots[bit]
-                value ^= pv
-                combo ^= pc
-        if value:
-            pivots[value.bit_length() - 1] = (value, combo)
-        else:
-            null_basis.append(combo)
-    value, combo = target & mask, 0
-    for bit in sorted(pivots, reverse=True):
-        if value >> bit & 1:
-            pv, pc = pivots[bit]
-            value ^= pv
-            combo ^= pc
-    if value:
-        return None
-    return combo, null_basis
+                pivot_value, pivot_combo = self.pivots[bit]
+                value ^= pivot_value
+                combo ^= pivot_combo
+        return value, combo
+
+    @property
+    def full_rank(self) -> bool:
+        return len(self.pivots) == 32
+
+    def key_with_crc(self, crc: int, extra: int) -> str:
+        """The template with case flips giving CRC ``crc``; ``extra`` picks a null-space mix."""
+        left, combo = self._reduce(crc ^ self.base, 0)
+        assert left == 0, "full-rank solver must reach every CRC"
+        for i, vector in enumerate(self.null_basis):
+            if extra >> i & 1:
+                combo ^= vector
+        raw = bytearray(self.template)
+        for j in range(len(raw) - self.start):
+            if combo >> j & 1:
+                raw[self.start + j] ^= 0x20
+        return raw.decode()
 
 
 def colliding_keys(count: int, bits: int, *, seed: int = 0, prefix: str = "adv-") -> list[str]:
     """``count`` distinct printable keys whose fast hashes agree in the low ``bits`` bits.
 
-    Deterministic for a ``seed``. O(count * (bits + 24)).
+    Deterministic for a ``seed``; the top bits of the hashes still differ (unless
+    ``bits == 32``, when the keys collide completely). O(count) solver steps.
     """
     if not 1 <= bits <= MAX_COLLISION_BITS:
         raise ValueError(f"bits must be between 1 and {MAX_COLLISION_BITS}")
     if count < 0:
         raise ValueError("count must not be negative")
     rng = random.Random(seed)
-    toggles = bits + _FREE
+    low = rng.getrandbits(bits)
     keys: list[str] = []
-    target: int | None = None
+    seen: set[str] = set()
     while len(keys) < count:
-        letters = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(toggles))
+        letters = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(_TOGGLES))
         template = f"{prefix}{letters}".encode()
-        start = len(template) - toggles
-        zero = crc32(bytes(len(template)))
-        base = crc32(template)
-        columns = []
-        for j in range(toggles):
-            flip = bytearray(len(template))
-            flip[start + j] = 0x20
-            columns.append(crc32(bytes(flip)) ^ zero)
-        if target is None:
-            target = base  # the first template's own low bits: every later key matches it
-        solved = _solve(columns, target ^ base, bits)
-        if solved is None:
+        solver = _CrcSolver(template, len(template) - _TOGGLES)
+        if not solver.full_rank:
             continue
-        particular, null_basis = solved
-        for n in range(1 << len(null_basis)):
-            choice = particular
-            for i, vector in enumerate(null_basis):
-                if n >> i & 1:
-                    choice ^= vector
-            raw = bytearray(template)
-            for j in range(toggles):
-                if choice >> j & 1:
-                    raw[start + j] ^= 0x20
-            keys.append(raw.decode())
-            if len(keys) == count:
-                break
+        for _ in range(_PER_TEMPLATE):
+            scrambled = (rng.getrandbits(32 - bits) << bits | low) if bits < 32 else low
+            key = solver.key_with_crc(
+                scramble32_inverse(scrambled), rng.getrandbits(len(solver.null_basis))
+            )
+            if key not in seen:
+                seen.add(key)
+                keys.append(key)
+                if len(keys) == count:
+                    break
     return keys

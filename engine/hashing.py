@@ -6,17 +6,20 @@ sequential int keys would never collide in an instructive way. The engine theref
 keys itself. Two functions are provided:
 
 ``"fast"`` (the default, unseeded)
-    str and bytes: CRC-32 of the UTF-8 (or raw) bytes, multiplied by an odd 64-bit constant
-    (mod 2**64). The multiplication spreads the CRC into the top bits (used as a second hash)
-    and maps every low-bit window one-to-one, so the index keeps CRC-32's good spread of
-    everyday keys. Keys with equal CRC-32 collide fully; the hash has 32 bits of entropy.
-    int: the 64-bit murmur3 finaliser (``fmix64``) of the value folded to 64 bits, so
-    ``1, 2, 3`` land far apart. Cost: one C call and a multiply, O(len(key)).
-    **Attackable.** CRC-32 is affine over GF(2): for keys of equal length, flipping a chosen
-    set of bits changes the CRC by a fixed XOR mask, so anyone can solve a small linear system
-    and craft many printable keys whose low CRC bits, and so whose table index, collide.
-    ``fmix64`` is a public bijection, so int keys with any chosen low bits can be computed
-    by inverting it.
+    str and bytes: CRC-32 of the UTF-8 (or raw) bytes, scrambled by a 32-bit bijection
+    (multiply by an odd constant, xor the high half into the low half) so that everyday
+    keys such as ``key0000001, key0000002, ...`` do not form runs of neighbouring slots,
+    then multiplied by an odd 64-bit constant to fill the top bits (the second hash of
+    the chaining groups). Keys with equal CRC-32 collide fully; the hash carries 32 bits
+    of entropy. int: the 64-bit murmur3 finaliser (``fmix64``) of the value folded to
+    64 bits, so ``1, 2, 3`` land far apart. Cost: one C call and a few int operations,
+    O(len(key)).
+    **Attackable.** Every step after CRC-32 is a public bijection, and CRC-32 is affine over
+    GF(2): for keys of equal length, flipping a chosen set of bits changes the CRC by a
+    fixed XOR mask. So anyone can pick hash values with equal low bits, undo the
+    scrambling to get the CRC each needs, and solve a small linear system for printable
+    keys with exactly that CRC (:mod:`engine.adversarial` does this). ``fmix64`` is a
+    public bijection too, so int keys with chosen low bits come from inverting it.
 
 ``"keyed"`` (seeded)
     BLAKE2b with a 16-byte secret key (the seed) and an 8-byte digest, personalised by key
@@ -49,11 +52,14 @@ __all__ = [
     "fmix64_inverse",
     "keyed_hash",
     "make_hash_function",
+    "scramble32_inverse",
 ]
 
 MASK64 = (1 << 64) - 1
 _BYTES_TAG = 0x5EED_B17E  # initial CRC value for bytes keys, so b"a" and "a" differ
 _SPREAD = 0x9E3779B97F4A7C15  # odd: a bijection on every low-bit window, mixes upward
+_MIX32 = 0x9E3779B1  # odd: with the xor-shift below, a bijection of the 32-bit CRC
+_MIX32_INV = pow(_MIX32, -1, 1 << 32)
 _FMIX_C1 = 0xFF51AFD7ED558CCD
 _FMIX_C2 = 0xC4CEB9FE1A85EC53
 _FMIX_C1_INV = pow(_FMIX_C1, -1, 1 << 64)
@@ -76,6 +82,13 @@ def _unshift_xor(x: int, shift: int) -> int:
     for _ in range(64 // shift + 1):
         result = x ^ (result >> shift)
     return result & MASK64
+
+
+def scramble32_inverse(x: int) -> int:
+    """The CRC-32 value whose 32-bit scrambling (inside :func:`fast_hash`) is ``x``."""
+    x &= 0xFFFFFFFF
+    x ^= x >> 16  # xor-shift by half the width is its own inverse
+    return (x * _MIX32_INV) & 0xFFFFFFFF
 
 
 def fmix64_inverse(h: int) -> int:
@@ -106,9 +119,11 @@ def fast_hash(key: Any) -> int:
             data = key.encode()
         except UnicodeEncodeError:  # lone surrogates
             data = key.encode("utf-8", "surrogatepass")
-        return (crc32(data) * _SPREAD) & MASK64
+        x = (crc32(data) * _MIX32) & 0xFFFFFFFF
+        return ((x ^ (x >> 16)) * _SPREAD) & MASK64
     if type(key) is bytes:
-        return (crc32(key, _BYTES_TAG) * _SPREAD) & MASK64
+        x = (crc32(key, _BYTES_TAG) * _MIX32) & 0xFFFFFFFF
+        return ((x ^ (x >> 16)) * _SPREAD) & MASK64
     if isinstance(key, int):
         x = _fold_int(int(key))
         x ^= x >> 33

@@ -96,9 +96,9 @@ class RobinHoodMap(BaseMap):
         # Always leave at least one empty slot, so every probe sequence ends.
         self._limit = min(int(capacity * self._max_load), capacity - 1)
         self._tombstones = 0
-        self._dib_hist: list[int] = [0]
-        self._dib_sum = 0
-        self._dib_max = 0
+        self._dib_sum = 0  # sum of the live entries' DIBs, exact
+        self._dib_max = 0  # an upper bound of every used slot's DIB...
+        self._dib_max_exact = True  # ...and exact while this holds
 
     @property
     def capacity(self) -> int:
@@ -119,8 +119,24 @@ class RobinHoodMap(BaseMap):
 
     @property
     def max_probe(self) -> int:
-        """Longest current probe for a hit (max DIB + 1), 0 when empty. O(1)."""
-        return self._dib_max + 1 if self._size else 0
+        """Longest probe over the used slots (max DIB + 1), 0 when empty.
+
+        O(1) while the kept maximum is exact; after deletions it is refreshed with one
+        C-speed pass over the DIB array (O(capacity)), then exact again.
+        """
+        if not self._size and not self._tombstones:
+            return 0
+        if not self._dib_max_exact:
+            self._dib_max = max(self._dibs)
+            self._dib_max_exact = True
+        return self._dib_max + 1
+
+    def max_probe_exceeds(self, limit: int) -> bool:
+        """Whether :attr:`max_probe` > ``limit``. O(1) unless the kept upper bound already
+        exceeds ``limit`` (then one refresh, which makes the bound exact again)."""
+        if self._dib_max + 1 <= limit:
+            return False
+        return self.max_probe > limit
 
     @property
     def avg_probe(self) -> float:
@@ -133,24 +149,14 @@ class RobinHoodMap(BaseMap):
         return (self._size + self._tombstones) / (self._mask + 1)
 
     def _dib_added(self, dib: int) -> None:
-        hist = self._dib_hist
-        if dib < len(hist):
-            hist[dib] += 1
-        else:
-            hist_add(hist, dib)
         self._dib_sum += dib
         if dib > self._dib_max:
             self._dib_max = dib
 
     def _dib_removed(self, dib: int) -> None:
-        hist = self._dib_hist
-        hist[dib] -= 1
         self._dib_sum -= dib
-        if dib == self._dib_max:
-            top = dib
-            while top > 0 and not hist[top]:
-                top -= 1
-            self._dib_max = top  # amortised O(1): it only rose one step per placement
+        if dib >= self._dib_max:
+            self._dib_max_exact = False
 
     # ------------------------------------------------------------------ raw (fast) path
     def _find_slot(self, key: Any, h: int) -> int:
@@ -227,6 +233,8 @@ class RobinHoodMap(BaseMap):
             self._keys,
             self._vals,
         )
+        added = 0  # change of the DIB sum through displacements
+        top = self._dib_max
         while True:
             rd = dibs[i]
             if rd < d:
@@ -238,7 +246,8 @@ class RobinHoodMap(BaseMap):
                     vals[i] = value
                     hashes[i] = h
                     dibs[i] = d
-                    self._dib_added(d)
+                    self._dib_sum += added + d
+                    self._dib_max = d if d > top else top
                     return
                 # The resident is richer: it yields the slot and walks on.
                 keys[i] = key
@@ -246,8 +255,9 @@ class RobinHoodMap(BaseMap):
                 vals[i], value = value, vals[i]
                 hashes[i], h = h, hashes[i]
                 dibs[i] = d
-                self._dib_added(d)
-                self._dib_removed(rd)
+                added += d - rd
+                if d > top:
+                    top = d
                 d = rd
             d += 1
             i = (i + 1) & mask
@@ -283,18 +293,20 @@ class RobinHoodMap(BaseMap):
             return
         prev = i
         j = (i + 1) & mask
+        shifted = 0
         while dibs[j] > 0:
             moved = keys[j]
-            dib = dibs[j]
             keys[prev] = moved
             vals[prev] = vals[j]
             hashes[prev] = hashes[j]
-            dibs[prev] = dib - 1
+            dibs[prev] = dibs[j] - 1
             if moved is not TOMBSTONE:
-                self._dib_removed(dib)
-                self._dib_added(dib - 1)
+                shifted += 1
             prev = j
             j = (j + 1) & mask
+        if shifted:
+            self._dib_sum -= shifted
+            self._dib_max_exact = False
         keys[prev] = None
         vals[prev] = None
         hashes[prev] = 0
@@ -620,6 +632,15 @@ class RobinHoodMap(BaseMap):
             "slots": slots,
         }
 
+    def dib_histogram(self) -> list[list[int]]:
+        """``[[dib, count], ...]`` over the live entries. O(capacity)."""
+        counts: list[int] = [0]
+        keys, dibs = self._keys, self._dibs
+        for i in range(len(dibs)):
+            if dibs[i] != EMPTY and keys[i] is not TOMBSTONE:
+                hist_add(counts, dibs[i])
+        return hist_pairs(counts)
+
     def _structure_stats(self) -> dict[str, Any]:
         capacity = self._mask + 1
         return {
@@ -627,7 +648,7 @@ class RobinHoodMap(BaseMap):
             "tombstone_ratio": self._tombstones / capacity,
             "max_probe_current": self.max_probe,
             "avg_probe_current": self.avg_probe,
-            "dib_histogram": hist_pairs(self._dib_hist),
+            "dib_histogram": self.dib_histogram(),
             "deletion": self._deletion,
             "max_load_factor": self._max_load,
         }
@@ -642,7 +663,6 @@ class RobinHoodMap(BaseMap):
             raise InvariantError("table-shape", f"arrays do not all have {capacity} slots")
         seen: set[Any] = set()
         live = tombstones = dib_sum = 0
-        dib_hist: list[int] = [0]
         for i in range(capacity):
             dib = dibs[i]
             if dib == EMPTY:
@@ -677,7 +697,6 @@ class RobinHoodMap(BaseMap):
             seen.add(key)
             live += 1
             dib_sum += dib
-            hist_add(dib_hist, dib)
         if live != self._size:
             raise InvariantError("size-matches", f"{live} live entries but size says {self._size}")
         if tombstones != self._tombstones:
@@ -689,19 +708,21 @@ class RobinHoodMap(BaseMap):
             raise InvariantError(
                 "load-limit", f"{live + tombstones} used slots exceed the limit {self._limit}"
             )
-        trimmed = list(self._dib_hist)
-        while len(trimmed) > 1 and not trimmed[-1]:
-            trimmed.pop()
-        while len(dib_hist) > 1 and not dib_hist[-1]:
-            dib_hist.pop()
-        if dib_sum != self._dib_sum or dib_hist != trimmed or self._dib_max != len(dib_hist) - 1:
-            raise InvariantError("probe-counters", "DIB sum, histogram or maximum is out of date")
+        if dib_sum != self._dib_sum:
+            raise InvariantError(
+                "probe-counters", f"DIB sum {self._dib_sum}, slots add to {dib_sum}"
+            )
+        used_max = max((d for d in dibs if d != EMPTY), default=0)
+        if self._dib_max < used_max or (self._dib_max_exact and self._dib_max != used_max):
+            raise InvariantError(
+                "probe-counters", f"kept maximum DIB {self._dib_max}, slots give {used_max}"
+            )
 
     def copy(self) -> RobinHoodMap:
         """An independent map with the same layout, counters and hash (values shared). O(n)."""
         clone = object.__new__(RobinHoodMap)
         clone.__dict__.update(self.__dict__)
-        for name in ("_keys", "_vals", "_hashes", "_dibs", "_dib_hist"):
+        for name in ("_keys", "_vals", "_hashes", "_dibs"):
             setattr(clone, name, list(getattr(self, name)))
         for name in ("_hist_get", "_hist_put", "_hist_del"):
             setattr(clone, name, list(getattr(self, name)))
