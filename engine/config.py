@@ -78,10 +78,12 @@ class GuardrailConfig(_Options):
         3.0, gt=0.0, description="chaining -> Robin Hood when comparisons per hit exceed this"
     )
     robinhood_max_probe: int = Field(
-        64, ge=1, description="Robin Hood -> chaining when the longest probe (DIB + 1) exceeds this"
+        128,
+        ge=1,
+        description="Robin Hood -> chaining when the longest probe (DIB + 1) exceeds this",
     )
     robinhood_avg_probe: float = Field(
-        6.0, gt=0.0, description="Robin Hood -> chaining when probes per hit exceed this"
+        8.0, gt=0.0, description="Robin Hood -> chaining when probes per hit exceed this"
     )
     robinhood_tombstone_ratio: float = Field(
         0.25,
