@@ -193,16 +193,21 @@ class AdaptiveMap(BaseMap):
         else:
             self._migrating_put(key, value)
 
-    def __delitem__(self, key: Any) -> None:
-        """Remove ``key``; KeyError when missing. Expected O(1)."""
+    put = __setitem__
+
+    def discard(self, key: Any) -> bool:
+        """Remove ``key`` if present; True when it was. Expected O(1)."""
         self._ops += 1
         if self._migration is None:
-            try:
-                del self._active[key]
-            finally:
-                if self._ops >= self._quiet_until:
-                    self._check_guardrails()
-        elif not self._migrating_delete(key):
+            found = self._active.discard(key)
+            if self._ops >= self._quiet_until:
+                self._check_guardrails()
+            return found
+        return self._migrating_delete(key)
+
+    def __delitem__(self, key: Any) -> None:
+        """Remove ``key``; KeyError when missing. Expected O(1)."""
+        if not self.discard(key):
             raise KeyError(key)
 
     # ------------------------------------------------------------------ migration-time ops

@@ -165,8 +165,8 @@ class BaseMap(MutableMapping[Any, Any]):
         else:
             hist_add(hist, p)
 
-    def __delitem__(self, key: Any) -> None:
-        """Remove ``key``; KeyError when missing. Expected O(1)."""
+    def discard(self, key: Any) -> bool:
+        """Remove ``key`` if present; True when it was. Expected O(1)."""
         tr = self._tracer
         found = (
             self._discard(key, self._hashfn(key)) if tr is None else self._traced_discard(key, tr)
@@ -179,7 +179,14 @@ class BaseMap(MutableMapping[Any, Any]):
             hist_add(hist, p)
         if not found:
             self._del_misses += 1
+        return found
+
+    def __delitem__(self, key: Any) -> None:
+        """Remove ``key``; KeyError when missing. Expected O(1)."""
+        if not self.discard(key):
             raise KeyError(key)
+
+    put = __setitem__  # ``m.put(k, v)``: the same, as a method callers can bind once
 
     def __len__(self) -> int:
         return self._size

@@ -64,7 +64,7 @@ class ChainingMap(BaseMap):
         self._cvals: list[list[Any] | None] = [None] * cells
         self._chashes: list[list[int] | None] = [None] * cells
         self._mask = capacity - 1
-        self._limit = max(1, int(capacity * self._max_load))
+        self._limit = self._limit_for(capacity)
         self._chain_hist: list[int] = [0]  # groups by chain length
         self._chain_max = 0
         self._compare_sum = 0  # sum over chains of L(L+1)/2: comparisons to find every key
@@ -95,19 +95,6 @@ class ChainingMap(BaseMap):
     def _cell(self, h: int) -> int:
         return ((h & self._mask) << self._gbits) | (h >> self._gshift)
 
-    def _chain_grew(self, length: int) -> None:
-        """A chain went from ``length - 1`` to ``length`` entries. O(1)."""
-        hist = self._chain_hist
-        if length - 1:
-            hist[length - 1] -= 1
-        if length < len(hist):
-            hist[length] += 1
-        else:
-            hist_add(hist, length)
-        self._compare_sum += length
-        if length > self._chain_max:
-            self._chain_max = length
-
     def _chain_shrank(self, length: int) -> None:
         """A chain went from ``length + 1`` to ``length`` entries. Amortised O(1)."""
         hist = self._chain_hist
@@ -125,12 +112,36 @@ class ChainingMap(BaseMap):
         if chain is None:
             self._probes = 0
             return MISSING
-        for j, k in enumerate(chain):
-            if k is key or k == key:
-                self._probes = j + 1
-                return self._cvals[c][j]  # type: ignore[index]
+        if key in chain:  # a C-speed scan; index() then finds the position
+            j = chain.index(key)
+            self._probes = j + 1
+            return self._cvals[c][j]  # type: ignore[index]
         self._probes = len(chain)
         return MISSING
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """Look ``key`` up; ``default`` when missing. The untraced path is inlined here
+        because lookups dominate most workloads. Expected O(1)."""
+        if self._tracer is not None:
+            return BaseMap.get(self, key, default)
+        h = self._hashfn(key)
+        c = ((h & self._mask) << self._gbits) | (h >> self._gshift)
+        chain = self._ckeys[c]
+        hist = self._hist_get
+        if chain is not None and key in chain:
+            j = chain.index(key)
+            if j + 1 < len(hist):
+                hist[j + 1] += 1
+            else:
+                hist_add(hist, j + 1)
+            return self._cvals[c][j]  # type: ignore[index]
+        probes = 0 if chain is None else len(chain)
+        if probes < len(hist):
+            hist[probes] += 1
+        else:
+            hist_add(hist, probes)
+        self._get_misses += 1
+        return default
 
     def _position(self, key: Any, c: int) -> int:
         """Index of ``key`` in cell ``c``'s chain or -1; sets the probe count."""
@@ -138,19 +149,25 @@ class ChainingMap(BaseMap):
         if chain is None:
             self._probes = 0
             return -1
-        for j, k in enumerate(chain):
-            if k is key or k == key:
-                self._probes = j + 1
-                return j
+        if key in chain:
+            j = chain.index(key)
+            self._probes = j + 1
+            return j
         self._probes = len(chain)
         return -1
 
     def _assign(self, key: Any, h: int, value: Any) -> bool:
         c = ((h & self._mask) << self._gbits) | (h >> self._gshift)
-        j = self._position(key, c)
-        if j >= 0:
-            self._cvals[c][j] = value  # type: ignore[index]
-            return False
+        chain = self._ckeys[c]
+        if chain is not None:
+            if key in chain:
+                j = chain.index(key)
+                self._probes = j + 1
+                self._cvals[c][j] = value  # type: ignore[index]
+                return False
+            self._probes = len(chain)
+        else:
+            self._probes = 0
         if self._size >= self._limit:
             self._grow()
             c = ((h & self._mask) << self._gbits) | (h >> self._gshift)
@@ -159,17 +176,28 @@ class ChainingMap(BaseMap):
         return True
 
     def _append(self, c: int, key: Any, h: int, value: Any) -> None:
+        """Add an entry at the end of cell ``c``'s chain, keeping the chain counters. O(1)."""
         chain = self._ckeys[c]
         if chain is None:
             self._ckeys[c] = [key]
             self._cvals[c] = [value]
             self._chashes[c] = [h]
-            self._chain_grew(1)
+            length = 1
         else:
             chain.append(key)
             self._cvals[c].append(value)  # type: ignore[union-attr]
             self._chashes[c].append(h)  # type: ignore[union-attr]
-            self._chain_grew(len(chain))
+            length = len(chain)
+        hist = self._chain_hist
+        if length > 1:
+            hist[length - 1] -= 1
+        if length < len(hist):
+            hist[length] += 1
+        else:
+            hist_add(hist, length)
+        self._compare_sum += length
+        if length > self._chain_max:
+            self._chain_max = length
 
     def _insert_absent(self, key: Any, h: int, value: Any) -> None:
         if self._size >= self._limit:
@@ -200,7 +228,14 @@ class ChainingMap(BaseMap):
         self._size -= 1
 
     def _grow(self) -> None:
-        self._rebuild((self._mask + 1) * 2, "load factor")
+        capacity = (self._mask + 1) * 2
+        while self._limit_for(capacity) < self._size + 1:
+            capacity *= 2
+        self._rebuild(capacity, "load factor")
+
+    def _limit_for(self, capacity: int) -> int:
+        """Most entries ``capacity`` buckets may hold before growing."""
+        return max(1, int(capacity * self._max_load))
 
     def _rebuild(self, capacity: int, reason: str) -> None:
         """Re-link every entry into ``capacity`` buckets, cell by cell. O(n + cells)."""
@@ -228,7 +263,7 @@ class ChainingMap(BaseMap):
     def reserve(self, entries: int) -> None:
         """Grow (never shrink) so ``entries`` fit under the load limit without a resize."""
         capacity = self._mask + 1
-        while max(1, int(capacity * self._max_load)) < entries:
+        while self._limit_for(capacity) < entries:
             capacity *= 2
         if capacity != self._mask + 1:
             self._rebuild(capacity, "reserve")

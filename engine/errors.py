@@ -6,11 +6,67 @@ Every expected failure of the engine is an :class:`EngineError` subclass, so cal
 
 from __future__ import annotations
 
-__all__ = ["EngineError", "InvariantError", "UnsupportedKeyError"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_INVARIANT",
+    "EXIT_IO",
+    "EXIT_OK",
+    "EXIT_POLICY",
+    "BadInputError",
+    "EngineError",
+    "IOFailureError",
+    "InvariantError",
+    "PolicyError",
+    "UnsupportedKeyError",
+]
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_INVARIANT = 3
+EXIT_POLICY = 4
+EXIT_IO = 5
 
 
 class EngineError(Exception):
-    """Base class of every error the engine raises on purpose."""
+    """Base class of every error the engine raises on purpose.
+
+    ``code`` names the error in the CLI's envelope and ``exit_code`` is the process exit
+    status from the contract (``docs/error_envelope.md``); ``hint`` says what to do.
+    """
+
+    code = "BadInput"
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, detail: str, hint: str = "") -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.hint = hint
+
+    def envelope(self) -> dict[str, str]:
+        """``{"error": code, "detail": ..., "hint": ...}`` for stderr."""
+        return {"error": self.code, "detail": self.detail, "hint": self.hint}
+
+
+class BadInputError(EngineError):
+    """Input that cannot be used: a malformed CSV, flag, config or snapshot (exit 2)."""
+
+    code = "BadInput"
+    exit_code = EXIT_BAD_INPUT
+
+
+class PolicyError(EngineError):
+    """A request refused by a limit or a policy (row/byte ceilings, unavailable features;
+    exit 4)."""
+
+    code = "Policy"
+    exit_code = EXIT_POLICY
+
+
+class IOFailureError(EngineError):
+    """A file or socket that cannot be read or written (exit 5)."""
+
+    code = "IO"
+    exit_code = EXIT_IO
 
 
 class InvariantError(EngineError):
@@ -20,10 +76,12 @@ class InvariantError(EngineError):
     where and how it was broken.
     """
 
+    code = "Invariant"
+    exit_code = EXIT_INVARIANT
+
     def __init__(self, invariant: str, detail: str) -> None:
-        super().__init__(f"{invariant}: {detail}")
+        super().__init__(f"{invariant}: {detail}", "the map's state is inconsistent")
         self.invariant = invariant
-        self.detail = detail
 
 
 class UnsupportedKeyError(EngineError, TypeError):
@@ -31,6 +89,7 @@ class UnsupportedKeyError(EngineError, TypeError):
 
     def __init__(self, key: object) -> None:
         super().__init__(
-            f"unsupported key type {type(key).__name__!r}: keys must be str, bytes or int"
+            f"unsupported key type {type(key).__name__!r}: keys must be str, bytes or int",
+            "convert the key to str, bytes or int",
         )
         self.key_type = type(key).__name__

@@ -94,7 +94,7 @@ class RobinHoodMap(BaseMap):
         self._dibs: list[int] = [EMPTY] * capacity
         self._mask = capacity - 1
         # Always leave at least one empty slot, so every probe sequence ends.
-        self._limit = min(int(capacity * self._max_load), capacity - 1)
+        self._limit = self._limit_for(capacity)
         self._tombstones = 0
         self._dib_sum = 0  # sum of the live entries' DIBs, exact
         self._dib_max = 0  # an upper bound of every used slot's DIB...
@@ -189,6 +189,35 @@ class RobinHoodMap(BaseMap):
             i = (i + 1) & mask
         self._probes = d + 1
         return MISSING
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """Look ``key`` up; ``default`` when missing. The untraced path is inlined here
+        because lookups dominate most workloads. Expected O(1)."""
+        if self._tracer is not None:
+            return BaseMap.get(self, key, default)
+        h = self._hashfn(key)
+        mask, dibs, hashes = self._mask, self._dibs, self._hashes
+        i = h & mask
+        d = 0
+        while dibs[i] >= d:
+            if hashes[i] == h:
+                k = self._keys[i]
+                if k is key or k == key:
+                    hist = self._hist_get
+                    if d + 1 < len(hist):
+                        hist[d + 1] += 1
+                    else:
+                        hist_add(hist, d + 1)
+                    return self._vals[i]
+            d += 1
+            i = (i + 1) & mask
+        hist = self._hist_get
+        if d + 1 < len(hist):
+            hist[d + 1] += 1
+        else:
+            hist_add(hist, d + 1)
+        self._get_misses += 1
+        return default
 
     def _assign(self, key: Any, h: int, value: Any) -> bool:
         mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys
@@ -316,10 +345,17 @@ class RobinHoodMap(BaseMap):
         """Rebuild before an insert would pass the load limit: double, or purge tombstones
         at the same size when live entries alone fit comfortably."""
         capacity = self._mask + 1
-        if (self._size + 1) * 2 > self._limit:
-            self._rebuild(capacity * 2, "load factor")
-        else:
+        if (self._size + 1) * 2 <= self._limit:
             self._rebuild(capacity, "tombstones")
+            return
+        capacity *= 2
+        while self._limit_for(capacity) < self._size + 1:
+            capacity *= 2
+        self._rebuild(capacity, "load factor")
+
+    def _limit_for(self, capacity: int) -> int:
+        """Most used slots (entries + tombstones) a table of ``capacity`` may hold."""
+        return min(int(capacity * self._max_load), capacity - 1)
 
     def _rebuild(self, capacity: int, reason: str) -> None:
         """Re-place every live entry into a fresh table of ``capacity`` slots. O(n + capacity)."""
@@ -361,7 +397,7 @@ class RobinHoodMap(BaseMap):
     def reserve(self, entries: int) -> None:
         """Grow (never shrink) so ``entries`` fit under the load limit without a resize."""
         capacity = self._mask + 1
-        while min(int(capacity * self._max_load), capacity - 1) < entries:
+        while self._limit_for(capacity) < entries:
             capacity *= 2
         if capacity != self._mask + 1:
             self._rebuild(capacity, "reserve")
