@@ -19,8 +19,8 @@ Each reads a counter the backends keep current, so a check costs O(1). When one 
 
 After a migration the guardrails rest for a cooldown of
 ``max(cooldown_ops, cooldown_per_entry * size) * cooldown_backoff ** (migrations - 1)``
-operations, which bounds the amortised cost of migrating and stops ping-pong on workloads
-that hurt both backends.
+writes (puts and deletes: only writes change the structure), which bounds the amortised
+cost of migrating and stops ping-pong on workloads that hurt both backends.
 """
 
 from __future__ import annotations
@@ -95,8 +95,9 @@ class AdaptiveMap(BaseMap):
         self._migration: Migration | None = None
         self._migration_log: list[dict[str, Any]] = []
         self._completed = 0
-        self._ops = 0
-        self._quiet_until = 0  # no guardrail check before this operation count
+        self._writes = 0
+        self._quiet_until = 0  # no guardrail check before this many writes
+        self._bind_fast_paths()
 
     def _new_backend(self, kind: str, capacity: int) -> BaseMap:
         spec = self._hash_spec
@@ -161,12 +162,25 @@ class AdaptiveMap(BaseMap):
         return len(self._migration.source) + len(self._migration.target)
 
     def operation_count(self) -> int:
-        return self._ops
+        """Operations so far, over every backend. O(longest probe)."""
+        return BaseMap.operation_count(self) + sum(
+            BaseMap.operation_count(table) for table in self.tables()
+        )
 
     def _set_tracer(self, tracer: list[TraceEvent] | None) -> None:
         self._tracer = tracer
         for table in self.tables():
             table._tracer = tracer
+        self._bind_fast_paths()
+
+    def _bind_fast_paths(self) -> None:
+        """Outside migrations and traces a lookup is the active backend's lookup: bind it
+        as this instance's ``get`` so lookups skip a layer. Writes keep going through
+        this class, which counts them for the guardrails."""
+        if self._migration is None and self._tracer is None:
+            self.get = self._active.get  # type: ignore[method-assign]
+        else:
+            self.__dict__.pop("get", None)
 
     # ------------------------------------------------------------------ public operations
     def __getitem__(self, key: Any) -> Any:
@@ -177,7 +191,6 @@ class AdaptiveMap(BaseMap):
 
     def get(self, key: Any, default: Any = None) -> Any:
         """Look up in the active table, or target then source mid-migration. Expected O(1)."""
-        self._ops += 1
         if self._migration is None:
             return self._active.get(key, default)
         value = self._migrating_get(key)
@@ -185,10 +198,10 @@ class AdaptiveMap(BaseMap):
 
     def __setitem__(self, key: Any, value: Any) -> None:
         """Insert or replace, then check guardrails (O(1)). Expected amortised O(1)."""
-        self._ops += 1
         if self._migration is None:
             self._active[key] = value
-            if self._ops >= self._quiet_until:
+            self._writes += 1
+            if self._writes >= self._quiet_until:
                 self._check_guardrails()
         else:
             self._migrating_put(key, value)
@@ -197,10 +210,10 @@ class AdaptiveMap(BaseMap):
 
     def discard(self, key: Any) -> bool:
         """Remove ``key`` if present; True when it was. Expected O(1)."""
-        self._ops += 1
         if self._migration is None:
             found = self._active.discard(key)
-            if self._ops >= self._quiet_until:
+            self._writes += 1
+            if self._writes >= self._quiet_until:
                 self._check_guardrails()
             return found
         return self._migrating_delete(key)
@@ -341,7 +354,7 @@ class AdaptiveMap(BaseMap):
             "metric": metric,
             "value": value,
             "threshold": threshold,
-            "start_op": self._ops,
+            "start_op": self.operation_count(),
             "end_op": None,
             "moved": 0,
             "total": size,
@@ -351,10 +364,11 @@ class AdaptiveMap(BaseMap):
             source=source,
             target=target,
             reason=reason,
-            started_op=self._ops,
+            started_op=self.operation_count(),
             total=size,
             history_entry=entry,
         )
+        self._bind_fast_paths()
         self._record_structural(
             GuardrailEvent(
                 table=self.kind,
@@ -447,12 +461,13 @@ class AdaptiveMap(BaseMap):
         self._absorb_counters(mig.source)
         self._active = mig.target
         self._migration = None
+        self._bind_fast_paths()
         self._completed += 1
-        mig.history_entry["end_op"] = self._ops
+        mig.history_entry["end_op"] = self.operation_count()
         g = self._guard
         cooldown = max(g.cooldown_ops, g.cooldown_per_entry * len(self._active))
         cooldown *= g.cooldown_backoff ** min(self._completed - 1, 16)
-        self._quiet_until = self._ops + int(cooldown)
+        self._quiet_until = self._writes + int(cooldown)
         self._record_structural(
             MigrateEvent(
                 table=self.kind,
@@ -492,6 +507,7 @@ class AdaptiveMap(BaseMap):
             self._absorb_counters(table)
         self._active = self._new_backend(self._opts.initial_backend, 8)
         self._migration = None
+        self._bind_fast_paths()
 
     # ------------------------------------------------------------------ introspection
     def _iter_entries(self) -> Iterator[tuple[Any, Any]]:
@@ -602,6 +618,7 @@ class AdaptiveMap(BaseMap):
                 history_entry=entry,
             )
             clone._active = clone._migration.source
+        clone._bind_fast_paths()
         return clone
 
     @staticmethod

@@ -95,10 +95,10 @@ class GuardrailConfig(_Options):
         32, ge=0, description="no migration starts while the map holds fewer entries"
     )
     cooldown_ops: int = Field(
-        1024, ge=0, description="minimum operations between the end of a migration and the next"
+        1024, ge=0, description="minimum writes between the end of a migration and the next"
     )
     cooldown_per_entry: float = Field(
-        4.0, ge=0.0, description="cooldown is at least this many operations per entry"
+        4.0, ge=0.0, description="cooldown is at least this many writes per entry"
     )
     cooldown_backoff: float = Field(
         2.0, ge=1.0, description="each further migration multiplies the cooldown by this"

@@ -1,0 +1,160 @@
+"""Argument parsing, dispatch and the error contract of the ``engine`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from engine import __version__
+from engine.cli import cmd_analyse, cmd_config, cmd_generate, cmd_ops, cmd_run
+from engine.cli.context import Context
+from engine.cli.output import LOG, Output, configure_logging, print_error
+from engine.demo import run_demo
+from engine.errors import BadInputError, EngineError, IOFailureError
+from engine.settings import MODES, load_settings
+
+__all__ = ["build_parser", "main"]
+
+EXIT_INTERNAL = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors become BadInput envelopes (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise BadInputError(message, f"see `{self.prog} --help`")
+
+
+def _add_global_flags(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    """The flags every command accepts, before or after the command name."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    parser.add_argument(
+        "--mode",
+        choices=list(MODES),
+        default=default(None),
+        help="adaptive, fast-insert (chaining), fast-lookup or memory-tight (Robin Hood)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=["adaptive", "chaining", "robinhood"],
+        default=default(None),
+        help="overrides --mode",
+    )
+    parser.add_argument(
+        "--config", default=default(None), help="TOML settings file (see `engine config init`)"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=default(False),
+        help="print results as a JSON success envelope",
+    )
+    parser.add_argument("--log-format", choices=["text", "json"], default=default("text"))
+    parser.add_argument(
+        "--log-level", choices=["debug", "info", "warning", "error"], default=default("warning")
+    )
+    parser.add_argument(
+        "--log-file", default=default(None), help="also log to this file, rotated by size"
+    )
+    parser.add_argument("--log-max-bytes", type=int, default=default(10 * 1024 * 1024))
+    parser.add_argument("--log-backups", type=int, default=default(5))
+
+
+class _SubParser(_Parser):
+    """Every command's parser also accepts the global flags."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        _add_global_flags(self, suppress=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="engine",
+        description="Instrumented hash maps: generate, replay and inspect workloads.",
+    )
+    parser.add_argument("--version", action="version", version=f"engine {__version__}")
+    _add_global_flags(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_SubParser)
+    cmd_generate.add_parser(sub)
+    cmd_run.add_parser(sub)
+    cmd_analyse.add_parsers(sub)
+    cmd_ops.add_parsers(sub)
+    cmd_config.add_parser(sub)
+    demo = sub.add_parser("demo", help="a short tour of the three maps")
+    demo.set_defaults(handler=_run_demo)
+    return parser
+
+
+def _run_demo(ctx: Context) -> int:
+    run_demo(sys.stdout)
+    return 0
+
+
+def _global_argv(args: argparse.Namespace) -> list[str]:
+    """The global flags to repeat for a follow-up command (``profile --then``)."""
+    out: list[str] = []
+    if args.config:
+        out += ["--config", args.config]
+    if args.json:
+        out.append("--json")
+    out += ["--log-format", args.log_format, "--log-level", args.log_level]
+    if args.log_file:
+        out += ["--log-file", args.log_file]
+    return out
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.log_max_bytes < 0 or args.log_backups < 0:
+        raise BadInputError("--log-max-bytes and --log-backups must not be negative")
+    configure_logging(
+        args.log_format, args.log_level, args.log_file, args.log_max_bytes, args.log_backups
+    )
+    args.global_argv = _global_argv(args)
+    settings = load_settings(args.config)
+    backend = args.backend or (MODES[args.mode] if args.mode else settings.backend)
+    ctx = Context(
+        args=args, settings=settings, backend=backend, out=Output(args.json, args.command)
+    )
+    handler = args.handler
+    code: int = handler(ctx)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (see ``docs/error_envelope.md``)."""
+    try:
+        return _run(argv)
+    except EngineError as exc:
+        print_error(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print_error(BadInputError("interrupted", "outputs were not written"))
+        return 130
+    except BrokenPipeError:
+        return 0
+    except MemoryError:
+        print_error(IOFailureError("out of memory", "use a smaller workload or key space"))
+        return IOFailureError.exit_code
+    except Exception as exc:  # a bug: still no traceback on the terminal
+        LOG.debug("internal error", exc_info=True)
+        envelope = {
+            "error": "Internal",
+            "detail": f"{type(exc).__name__}: {exc}",
+            "hint": "this is a bug; rerun with --log-level debug for the traceback",
+        }
+        sys.stderr.write(json.dumps(envelope) + "\n")
+        logging.shutdown()
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""``engine put|get|del|items`` and ``engine probe-visualize``: single operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.base import BaseMap
+from engine.cli.context import Context, SubParsers
+from engine.errors import BadInputError, PolicyError
+from engine.tracing import trace
+
+__all__ = ["add_parsers"]
+
+
+def add_parsers(sub: SubParsers) -> None:
+    for name, positionals in (("put", ("key", "value")), ("get", ("key",)), ("del", ("key",))):
+        p = sub.add_parser(name, help=f"{name} one key")
+        for positional in positionals:
+            p.add_argument(positional)
+        p.add_argument("--snapshot", help="work on this snapshot file (state persists)")
+        p.set_defaults(handler=run_op, op=name)
+    items = sub.add_parser("items", help="list the map's items")
+    items.add_argument("--snapshot", help="read this snapshot file")
+    items.set_defaults(handler=run_op, op="items")
+
+    v = sub.add_parser(
+        "probe-visualize",
+        help="show the trace of one operation step by step",
+        description="Seed a map, run one operation under tracing and print every step.",
+    )
+    v.add_argument("--operation", required=True, choices=["get", "put", "del"])
+    v.add_argument("--key", required=True)
+    v.add_argument("--value", default="", help="value for --operation put")
+    v.add_argument(
+        "--seed", action="append", default=[], metavar="K=V", help="put K=V first (repeatable)"
+    )
+    v.add_argument("--snapshot", help="start from this snapshot instead of an empty map")
+    v.set_defaults(handler=run_probe)
+
+
+def _no_snapshots(path: str | None) -> None:
+    if path:
+        raise PolicyError(
+            "snapshots are not available in this version",
+            "omit --snapshot; snapshot support is the next milestone",
+        )
+
+
+def run_op(ctx: Context) -> int:
+    args = ctx.args
+    _no_snapshots(args.snapshot)
+    m = ctx.build_map()
+    op = args.op
+    result: dict[str, Any] = {"op": op}
+    if op == "put":
+        m[args.key] = args.value
+        result.update(key=args.key, value=args.value)
+        text = "OK"
+    elif op == "get":
+        value = m.get(args.key)
+        result.update(key=args.key, found=value is not None, value=value)
+        text = "" if value is None else str(value)
+    elif op == "del":
+        found = m.discard(args.key)
+        result.update(key=args.key, found=found)
+        text = "1" if found else "0"
+    else:
+        pairs = list(m.items())
+        result["items"] = [[k, v] for k, v in pairs]
+        text = "\n".join(f"{k},{v}" for k, v in pairs)
+    ctx.out.result(result, text)
+    return 0
+
+
+def _parse_seeds(seeds: list[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for seed in seeds:
+        key, sep, value = seed.partition("=")
+        if not sep or not key:
+            raise BadInputError(f"--seed {seed!r} is not KEY=VALUE", "e.g. --seed apple=1")
+        pairs.append((key, value))
+    return pairs
+
+
+def run_probe(ctx: Context) -> int:
+    args = ctx.args
+    _no_snapshots(args.snapshot)
+    m: BaseMap = ctx.build_map()
+    for key, value in _parse_seeds(args.seed):
+        m[key] = value
+    with trace(m) as events:
+        if args.operation == "get":
+            m.get(args.key)
+        elif args.operation == "put":
+            m[args.key] = args.value
+        else:
+            m.discard(args.key)
+    data = {
+        "backend": ctx.backend,
+        "operation": args.operation,
+        "key": args.key,
+        "events": [e.to_dict() for e in events],
+    }
+    lines = [f"{args.operation} {args.key!r} on {ctx.backend} ({len(m)} keys):"]
+    lines += [f"  {i:2}. {e.kind:9} {e.describe()}" for i, e in enumerate(events, 1)]
+    ctx.out.result(data, "\n".join(lines))
+    return 0

@@ -1,0 +1,168 @@
+"""``engine run-csv``: replay a workload and summarise it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from engine.atomicio import atomic_write_text
+from engine.cli.context import Context, SubParsers
+from engine.cli.output import LOG
+from engine.errors import BadInputError, PolicyError
+from engine.replay import ReplayOptions, ReplayResult, replay
+from engine.workload import CsvLimits, WorkloadFile
+
+__all__ = ["add_csv_limits", "add_parser", "build_summary"]
+
+_STRUCTURAL = {"resize", "compact", "migrate", "guardrail"}
+
+
+def add_csv_limits(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--csv-max-rows", type=int, default=None, help="refuse files with more rows (0: no limit)"
+    )
+    p.add_argument(
+        "--csv-max-bytes", type=int, default=None, help="refuse larger files (0: no limit)"
+    )
+
+
+def csv_limits(ctx: Context) -> CsvLimits:
+    limits = ctx.settings.limits
+    rows = ctx.args.csv_max_rows
+    size = ctx.args.csv_max_bytes
+    return CsvLimits(
+        max_rows=limits.csv_max_rows if rows is None else rows,
+        max_bytes=limits.csv_max_bytes if size is None else size,
+    )
+
+
+def add_parser(sub: SubParsers) -> None:
+    p = sub.add_parser(
+        "run-csv",
+        help="replay a CSV workload",
+        description="Replay an op,key,value workload through the selected map.",
+    )
+    p.add_argument("--csv", required=True, help="workload file")
+    p.add_argument("--dry-run", action="store_true", help="validate the file, replay nothing")
+    p.add_argument("--json-summary-out", help="write the run summary to this JSON file")
+    p.add_argument("--latency-sample-k", type=int, default=None, help="latency reservoir size")
+    p.add_argument(
+        "--latency-sample-every", type=int, default=None, help="time every Nth operation"
+    )
+    p.add_argument(
+        "--compact-interval", type=float, default=None, help="seconds between compactions"
+    )
+    p.add_argument("--snapshot-in", help="start from this snapshot")
+    p.add_argument("--snapshot-out", help="save the final map to this snapshot")
+    p.add_argument("--compress", action="store_true", help="gzip the snapshot")
+    p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
+    add_csv_limits(p)
+    p.set_defaults(handler=run)
+
+
+def _check_flags(ctx: Context) -> None:
+    args = ctx.args
+    if args.snapshot_in or args.snapshot_out:
+        raise PolicyError(
+            "snapshots are not available in this version",
+            "run without --snapshot-in/--snapshot-out; snapshot support is the next milestone",
+        )
+    if args.metrics_port is not None:
+        raise PolicyError(
+            "the metrics endpoint is not available in this version",
+            "run without --metrics-port; metrics support is planned",
+        )
+    if args.latency_sample_k is not None and args.latency_sample_k < 0:
+        raise BadInputError("--latency-sample-k must not be negative")
+    if args.latency_sample_every is not None and args.latency_sample_every < 1:
+        raise BadInputError("--latency-sample-every must be at least 1")
+    if args.compact_interval is not None and args.compact_interval <= 0:
+        raise BadInputError("--compact-interval must be positive")
+
+
+def build_summary(ctx: Context, result: ReplayResult, m: Any, every: int) -> dict[str, Any]:
+    """The JSON summary: the established fields first, then the additions."""
+    stats = m.stats()
+    latency = result.latency
+    return {
+        "elapsed_seconds": result.elapsed_seconds,
+        "total_ops": result.total_ops,
+        "ops_per_second": (
+            result.total_ops / result.elapsed_seconds if result.elapsed_seconds > 0 else None
+        ),
+        "final_backend": stats.get("active_backend", stats["backend"]),
+        "migrations_triggered": stats["migrations"],
+        "compactions_triggered": stats["compactions"],
+        "latency_ms": result.latency_ms(),
+        "latency_sample": {
+            "reservoir_k_overall": latency["overall"].k,
+            "reservoir_k_each": latency["put"].k,
+            "seen_overall": latency["overall"].seen,
+            "every_n_ops": every,
+        },
+        "csv": ctx.args.csv,
+        "backend": ctx.backend,
+        "ops": result.ops,
+        "get_hits": result.get_hits,
+        "get_misses": result.ops["get"] - result.get_hits,
+        "del_hits": result.del_hits,
+        "del_misses": result.ops["del"] - result.del_hits,
+        "final_size": len(m),
+        "final_stats": stats,
+        "probe_histogram": stats["probes"]["histogram"],
+        "events": [e for e in result.events if e.get("kind") in _STRUCTURAL],
+        "migration_history": stats.get("migration_history", []),
+    }
+
+
+def run(ctx: Context) -> int:
+    args = ctx.args
+    _check_flags(ctx)
+    workload = WorkloadFile(args.csv, csv_limits(ctx))
+    if args.dry_run:
+        checked = workload.validate()
+        data = {"csv": args.csv, "valid": True, **checked.to_dict()}
+        text = (
+            f"{args.csv}: valid, {checked.rows} operations "
+            f"(put {checked.ops['put']}, get {checked.ops['get']}, del {checked.ops['del']})"
+        )
+        ctx.out.result(data, text)
+        return 0
+    sampling = ctx.settings.sampling
+    k = sampling.latency_sample_k if args.latency_sample_k is None else args.latency_sample_k
+    every = (
+        sampling.latency_sample_every
+        if args.latency_sample_every is None
+        else args.latency_sample_every
+    )
+    m = ctx.build_map()
+    LOG.info("replaying %s on %s", args.csv, ctx.backend)
+    result = replay(
+        m,
+        workload,
+        ReplayOptions(
+            latency_sample_k=k, latency_sample_every=every, compact_interval=args.compact_interval
+        ),
+    )
+    summary = build_summary(ctx, result, m, every)
+    if args.json_summary_out:
+        atomic_write_text(args.json_summary_out, json.dumps(summary, indent=2, default=str))
+        LOG.info("wrote summary to %s", args.json_summary_out)
+    LOG.info(
+        "run-csv finished: %d ops in %.3f s, backend %s",
+        result.total_ops,
+        result.elapsed_seconds,
+        summary["final_backend"],
+    )
+    overall = summary["latency_ms"]["overall"]
+    text = (
+        f"{result.total_ops} ops in {result.elapsed_seconds:.3f} s "
+        f"({summary['ops_per_second'] or 0:,.0f} ops/s) on {ctx.backend}; "
+        f"final backend {summary['final_backend']}, {summary['final_size']} keys, "
+        f"{summary['migrations_triggered']} migrations, "
+        f"{summary['compactions_triggered']} compactions; latency p50 {overall['p50']:.4f} ms, "
+        f"p99 {overall['p99']:.4f} ms"
+    )
+    ctx.out.result(summary, text)
+    return 0

@@ -1,0 +1,86 @@
+"""Where the CLI writes: results on stdout, logs and error envelopes on stderr."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import sys
+import time
+from typing import Any
+
+from engine.errors import EngineError
+
+__all__ = ["Output", "configure_logging", "print_error"]
+
+LOG = logging.getLogger("engine")
+
+
+class _JsonFormatter(logging.Formatter):
+    """One JSON object per log record."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def configure_logging(
+    fmt: str, level: str, log_file: str | None, max_bytes: int, backups: int
+) -> None:
+    """Log to stderr, and to a rotating file when ``log_file`` is set."""
+    formatter: logging.Formatter = (
+        _JsonFormatter()
+        if fmt == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        try:
+            handlers.append(
+                logging.handlers.RotatingFileHandler(
+                    log_file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+                )
+            )
+        except OSError as exc:
+            from engine.errors import IOFailureError
+
+            raise IOFailureError(f"cannot open log file {log_file!r}: {exc.strerror}") from None
+    for handler in handlers:
+        handler.setFormatter(formatter)
+    LOG.handlers[:] = handlers
+    LOG.setLevel(level.upper())
+    LOG.propagate = False
+
+
+def print_error(error: EngineError) -> None:
+    """The error envelope, one line of JSON on stderr."""
+    sys.stderr.write(json.dumps(error.envelope()) + "\n")
+    sys.stderr.flush()
+
+
+class Output:
+    """Results for a person (text) or a program (``--json`` success envelope)."""
+
+    def __init__(self, as_json: bool, command: str) -> None:
+        self.as_json = as_json
+        self.command = command
+
+    def result(self, data: Any, text: str | None = None) -> None:
+        """Print ``text`` (or ``data`` as JSON when there is no text form) or, with
+        ``--json``, ``{"ok": true, "command": ..., "result": data}``."""
+        if self.as_json:
+            payload = {"ok": True, "command": self.command, "result": data}
+            sys.stdout.write(json.dumps(payload, default=str) + "\n")
+        elif text is not None:
+            sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+        else:
+            sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+        sys.stdout.flush()

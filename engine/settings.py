@@ -1,0 +1,220 @@
+"""Every setting of the CLI: pydantic models, a TOML file, environment overrides.
+
+Precedence, highest first: command-line flags, environment variables
+``ADHASH_<SECTION>__<FIELD>`` (for example ``ADHASH_ROBINHOOD__MAX_LOAD_FACTOR=0.8`` or
+``ADHASH_ADAPTIVE__GUARDRAILS__MIN_ENTRIES=64``; top-level fields as ``ADHASH_BACKEND``),
+the TOML file given with ``--config``, then the defaults. Errors name the field.
+See ``docs/config.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from engine.base import BaseMap
+from engine.config import GuardrailConfig
+from engine.errors import BadInputError, IOFailureError
+from engine.factory import create_map
+from engine.workload import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
+
+__all__ = [
+    "ENV_PREFIX",
+    "MODES",
+    "Settings",
+    "describe_validation_error",
+    "load_settings",
+    "settings_to_toml",
+]
+
+ENV_PREFIX = "ADHASH_"
+Backend = Literal["adaptive", "chaining", "robinhood"]
+MODES: dict[str, Backend] = {
+    "adaptive": "adaptive",
+    "fast-insert": "chaining",
+    "fast-lookup": "robinhood",
+    "memory-tight": "robinhood",
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HashingSettings(_Section):
+    function: Literal["fast", "keyed"] = Field("fast", description="fast (unseeded) or keyed")
+    seed: str | int | None = Field(None, description="keyed seed: 32 hex digits or an int")
+
+
+class ChainingSettings(_Section):
+    capacity: int = Field(64, ge=1, le=1 << 30, description="initial buckets")
+    max_load_factor: float = Field(0.75, gt=0.0, le=8.0)
+    groups: int = Field(4, ge=1, le=64, description="groups per bucket, a power of two")
+
+
+class RobinHoodSettings(_Section):
+    capacity: int = Field(64, ge=1, le=1 << 30, description="initial slots")
+    max_load_factor: float = Field(0.9, gt=0.0, le=1.0)
+    deletion: Literal["backshift", "tombstone"] = "backshift"
+
+
+class AdaptiveSettings(_Section):
+    capacity: int = Field(64, ge=1, le=1 << 30)
+    initial_backend: Literal["chaining", "robinhood"] = "chaining"
+    groups: int = Field(4, ge=1, le=64)
+    chaining_max_load_factor: float = Field(1.0, gt=0.0, le=8.0)
+    robinhood_max_load_factor: float = Field(0.9, gt=0.0, le=1.0)
+    deletion: Literal["backshift", "tombstone"] = "backshift"
+    migration_batch: int = Field(32, ge=1, le=1 << 20)
+    guardrails: GuardrailConfig = Field(default_factory=GuardrailConfig)
+
+
+class SamplingSettings(_Section):
+    latency_sample_k: int = Field(1000, ge=0, description="latency reservoir size; 0 disables")
+    latency_sample_every: int = Field(128, ge=1, description="time every Nth operation")
+
+
+class LimitsSettings(_Section):
+    csv_max_rows: int = Field(DEFAULT_MAX_ROWS, ge=0, description="0 disables the check")
+    csv_max_bytes: int = Field(DEFAULT_MAX_BYTES, ge=0, description="0 disables the check")
+
+
+class Settings(BaseSettings):
+    """The whole configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    backend: Backend = Field("adaptive", description="adaptive, chaining or robinhood")
+    hashing: HashingSettings = Field(default_factory=HashingSettings)
+    chaining: ChainingSettings = Field(default_factory=ChainingSettings)
+    robinhood: RobinHoodSettings = Field(default_factory=RobinHoodSettings)
+    adaptive: AdaptiveSettings = Field(default_factory=AdaptiveSettings)
+    sampling: SamplingSettings = Field(default_factory=SamplingSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment variables override what the TOML file (passed as init data) says.
+        return (env_settings, init_settings)
+
+    def map_options(self, backend: str | None = None) -> tuple[str, dict[str, Any]]:
+        """The map kind and its options for ``backend`` (default: ``self.backend``)."""
+        kind = backend or self.backend
+        section: BaseModel = {"chaining": self.chaining, "robinhood": self.robinhood}.get(
+            kind, self.adaptive
+        )
+        options = section.model_dump()
+        if kind == "adaptive":
+            options["guardrails"] = self.adaptive.guardrails
+        options["hash"] = self.hashing.function
+        options["seed"] = self.hashing.seed
+        return kind, options
+
+    def build_map(self, backend: str | None = None) -> BaseMap:
+        """A new map of ``backend`` configured from these settings."""
+        kind, options = self.map_options(backend)
+        try:
+            return create_map(kind, **options)
+        except (ValidationError, ValueError) as exc:
+            detail = (
+                describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
+            )
+            raise BadInputError(f"invalid {kind} settings: {detail}") from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """``section.field: message`` for each error, joined with ``; ``."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def _read_toml(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise IOFailureError(f"config file {path!r} not found", "check the --config path") from None
+    except IsADirectoryError:
+        raise IOFailureError(f"config file {path!r} is a folder") from None
+    except OSError as exc:
+        raise IOFailureError(f"cannot read config file {path!r}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BadInputError(
+            f"config file {path!r} is not valid TOML: {exc}", "see docs/config.md"
+        ) from None
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Defaults < TOML file at ``path`` < ``ADHASH_*`` environment < ``overrides``.
+
+    ``overrides`` maps dotted field names (``"sampling.latency_sample_k"``) to values.
+    Raises :class:`BadInputError` naming the field on invalid values.
+    """
+    data = _read_toml(str(path)) if path is not None else {}
+    source = f"config file {str(path)!r} or {ENV_PREFIX}* environment" if path else "environment"
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise BadInputError(
+            f"invalid settings ({source}): {describe_validation_error(exc)}", "see docs/config.md"
+        ) from None
+    if overrides:
+        merged = settings.model_dump()
+        for dotted, value in overrides.items():
+            node = merged
+            *parents, leaf = dotted.split(".")
+            for part in parents:
+                node = node[part]
+            node[leaf] = value
+        try:
+            settings = Settings.model_validate(merged)
+        except ValidationError as exc:
+            raise BadInputError(f"invalid option: {describe_validation_error(exc)}") from None
+    return settings
+
+
+def settings_to_toml(settings: Settings) -> str:
+    """The settings as a TOML document (``None`` values left out)."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if v is not None}
+        return value
+
+    return str(tomli_w.dumps(clean(settings.model_dump())))
+
+
+def default_config_text() -> str:
+    """The file ``engine config init`` writes: every setting at its default."""
+    header = (
+        "# Adaptive Hash Map Explorer: engine settings.\n"
+        f"# Any value can be overridden from the environment, e.g. {ENV_PREFIX}BACKEND=robinhood\n"
+        f"# or {ENV_PREFIX}ROBINHOOD__MAX_LOAD_FACTOR=0.8. See docs/config.md.\n\n"
+    )
+    return header + settings_to_toml(Settings.model_construct())
+
+
+def config_path_exists(path: str) -> bool:
+    return Path(path).exists()
