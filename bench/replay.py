@@ -1,0 +1,143 @@
+"""Whole-process replay time of ``engine run-csv`` against a bare-dict replay.
+
+    python bench/replay.py [--ops 1000000] [--repeat 3] [--memory] [--workdir DIR]
+
+Generates (once, deterministically) a uniform workload (80% get) and a skewed adversarial
+one, then times, in the same run and interleaved, ``python -m engine.cli --backend B
+run-csv --csv F`` for each backend (default latency sampling on) and a bare ``dict`` replay
+of the same file with :func:`csv.reader`, each in a fresh process. Prints the best time of
+``--repeat`` runs and the ratio to the dict replay. Checks that the adaptive map's
+migrations fired on the skewed file.
+
+``--memory`` also compares the peak RSS of a 10x longer replay with the same key space
+(streaming: memory must not grow with the number of rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ("chaining", "robinhood", "adaptive")
+
+DICT_REPLAY = r"""
+import csv, resource, sys
+d = {}
+with open(sys.argv[1], newline="", encoding="utf-8") as f:
+    r = csv.reader(f)
+    next(r)
+    for op, key, value in r:
+        if op == "get":
+            d.get(key)
+        elif op == "put":
+            d[key] = value
+        else:
+            d.pop(key, None)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+ENGINE_REPLAY = r"""
+import resource, sys
+from engine.cli import main
+code = main(sys.argv[1:])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+raise SystemExit(code)
+"""
+
+
+def run(cmd: list[str]) -> tuple[float, int, str]:
+    """Wall time, peak RSS (KiB) and stdout of one process."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
+    rss = int(proc.stderr.strip().splitlines()[-1])
+    return elapsed, rss, proc.stdout
+
+
+def engine_cmd(backend: str, csv_path: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-c", ENGINE_REPLAY, "--backend", backend, *extra,
+            "run-csv", "--csv", str(csv_path), "--csv-max-rows", "0"]
+
+
+def generate(path: Path, *flags: str) -> None:
+    if path.exists():
+        return
+    subprocess.run(
+        [sys.executable, "-m", "engine.cli", "generate-csv", "--outfile", str(path), *flags],
+        check=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ops", type=int, default=1_000_000)
+    parser.add_argument("--key-space", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory", action="store_true", help="also run the 10x memory check")
+    parser.add_argument("--workdir", default=str(ROOT / "bench" / ".data"))
+    args = parser.parse_args(argv)
+
+    work = Path(args.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    ops, space = str(args.ops), str(args.key_space)
+    files = {
+        "uniform": work / f"uniform-{args.ops}.csv",
+        "skewed-adversarial": work / f"skewed-{args.ops}.csv",
+    }
+    generate(files["uniform"], "--ops", ops, "--read-ratio", "0.8", "--key-space", space,
+             "--seed", "1")
+    generate(files["skewed-adversarial"], "--ops", ops, "--read-ratio", "0.8", "--key-space",
+             space, "--key-skew", "1.1", "--adversarial-ratio", "0.05",
+             "--adversarial-lowbits", "16", "--seed", "2")
+
+    print(f"replay of {args.ops:,} ops, best of {args.repeat}, whole process, ratio to dict")
+    print(f"{'workload':20} {'contender':10} {'seconds':>8} {'x dict':>7}  notes")
+    worst = 0.0
+    for name, path in files.items():
+        best: dict[str, float] = {}
+        notes: dict[str, str] = {}
+        for _ in range(args.repeat):
+            elapsed, _, _ = run([sys.executable, "-c", DICT_REPLAY, str(path)])
+            best["dict"] = min(best.get("dict", float("inf")), elapsed)
+            for backend in BACKENDS:
+                elapsed, _, out = run(engine_cmd(backend, path, "--json"))
+                best[backend] = min(best.get(backend, float("inf")), elapsed)
+                result = json.loads(out)["result"]
+                notes[backend] = (
+                    f"final {result['final_backend']}, "
+                    f"{result['migrations_triggered']} migrations"
+                )
+        for contender, seconds in best.items():
+            ratio = seconds / best["dict"]
+            if contender != "dict":
+                worst = max(worst, ratio)
+            print(f"{name:20} {contender:10} {seconds:8.2f} {ratio:7.2f}  {notes.get(contender, '')}")
+    print(f"worst ratio: {worst:.2f} (target 3.0)")
+
+    if args.memory:
+        long_ops = str(args.ops * 10)
+        long_file = work / f"uniform-{long_ops}.csv"
+        generate(long_file, "--ops", long_ops, "--read-ratio", "0.8", "--key-space", space,
+                 "--seed", "1")
+        print("\npeak RSS (KiB), same key space:")
+        for backend in BACKENDS:
+            _, short_rss, _ = run(engine_cmd(backend, files["uniform"]))
+            _, long_rss, _ = run(engine_cmd(backend, long_file))
+            print(f"{backend:10} {args.ops:>10,} ops {short_rss:>9}  "
+                  f"{args.ops * 10:>11,} ops {long_rss:>9}  growth {long_rss / short_rss - 1:+.1%}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
