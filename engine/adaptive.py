@@ -315,25 +315,29 @@ class AdaptiveMap(BaseMap):
 
     # ------------------------------------------------------------------ guardrails
     def _check_guardrails(self) -> None:
-        """Start a migration if the active backend crossed a threshold. O(1)."""
+        """Start a migration if the active backend crossed a threshold. O(1): it reads the
+        counters the backends keep (cross-multiplied, so no division on the hot path)."""
         active, g = self._active, self._guard
-        if len(active) < g.min_entries:
+        size = active._size
+        if size < g.min_entries:
             return
         tripped: tuple[str, float, float] | None = None
         if isinstance(active, ChainingMap):
-            if active.max_group_len > g.chaining_max_group_len:
-                tripped = ("max_group_len", active.max_group_len, g.chaining_max_group_len)
-            elif active.load_factor > g.chaining_load_factor:
+            if active._chain_max > g.chaining_max_group_len:
+                tripped = ("max_group_len", active._chain_max, g.chaining_max_group_len)
+            elif size > g.chaining_load_factor * (active._mask + 1):
                 tripped = ("load_factor", active.load_factor, g.chaining_load_factor)
-            elif active.avg_probe > g.chaining_avg_probe:
+            elif active._compare_sum > g.chaining_avg_probe * size:
                 tripped = ("avg_probe", active.avg_probe, g.chaining_avg_probe)
         elif isinstance(active, RobinHoodMap):
-            ratio = active.tombstones / active.capacity
-            if active.max_probe_exceeds(g.robinhood_max_probe):
+            if active._dib_max >= g.robinhood_max_probe and active.max_probe_exceeds(
+                g.robinhood_max_probe
+            ):
                 tripped = ("max_probe", active.max_probe, g.robinhood_max_probe)
-            elif active.avg_probe > g.robinhood_avg_probe:
+            elif active._dib_sum > (g.robinhood_avg_probe - 1.0) * size:
                 tripped = ("avg_probe", active.avg_probe, g.robinhood_avg_probe)
-            elif ratio > g.robinhood_tombstone_ratio:
+            elif active._tombstones > g.robinhood_tombstone_ratio * (active._mask + 1):
+                ratio = active._tombstones / (active._mask + 1)
                 tripped = ("tombstone_ratio", ratio, g.robinhood_tombstone_ratio)
         if tripped is not None:
             self._start_migration(*tripped)

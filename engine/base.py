@@ -122,9 +122,9 @@ class BaseMap(MutableMapping[Any, Any]):
         value = self._lookup(key, self._hashfn(key)) if tr is None else self._traced_lookup(key, tr)
         hist = self._hist_get
         p = self._probes
-        if p < len(hist):
+        try:
             hist[p] += 1
-        else:
+        except IndexError:
             hist_add(hist, p)
         if value is MISSING:
             self._get_misses += 1
@@ -137,9 +137,9 @@ class BaseMap(MutableMapping[Any, Any]):
         value = self._lookup(key, self._hashfn(key)) if tr is None else self._traced_lookup(key, tr)
         hist = self._hist_get
         p = self._probes
-        if p < len(hist):
+        try:
             hist[p] += 1
-        else:
+        except IndexError:
             hist_add(hist, p)
         if value is MISSING:
             self._get_misses += 1
@@ -160,9 +160,9 @@ class BaseMap(MutableMapping[Any, Any]):
             self._updates += 1
         hist = self._hist_put
         p = self._probes
-        if p < len(hist):
+        try:
             hist[p] += 1
-        else:
+        except IndexError:
             hist_add(hist, p)
 
     def discard(self, key: Any) -> bool:
@@ -173,9 +173,9 @@ class BaseMap(MutableMapping[Any, Any]):
         )
         hist = self._hist_del
         p = self._probes
-        if p < len(hist):
+        try:
             hist[p] += 1
-        else:
+        except IndexError:
             hist_add(hist, p)
         if not found:
             self._del_misses += 1

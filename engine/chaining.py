@@ -130,15 +130,15 @@ class ChainingMap(BaseMap):
         hist = self._hist_get
         if chain is not None and key in chain:
             j = chain.index(key)
-            if j + 1 < len(hist):
+            try:
                 hist[j + 1] += 1
-            else:
+            except IndexError:
                 hist_add(hist, j + 1)
             return self._cvals[c][j]  # type: ignore[index]
         probes = 0 if chain is None else len(chain)
-        if probes < len(hist):
+        try:
             hist[probes] += 1
-        else:
+        except IndexError:
             hist_add(hist, probes)
         self._get_misses += 1
         return default
@@ -191,9 +191,9 @@ class ChainingMap(BaseMap):
         hist = self._chain_hist
         if length > 1:
             hist[length - 1] -= 1
-        if length < len(hist):
+        try:
             hist[length] += 1
-        else:
+        except IndexError:
             hist_add(hist, length)
         self._compare_sum += length
         if length > self._chain_max:

@@ -24,7 +24,8 @@ MAX_CAPACITY = 1 << 30
 
 
 class _Options(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: the validators are built on first use, not at import (faster start-up)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class _HashedOptions(_Options):

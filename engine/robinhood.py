@@ -204,17 +204,17 @@ class RobinHoodMap(BaseMap):
                 k = self._keys[i]
                 if k is key or k == key:
                     hist = self._hist_get
-                    if d + 1 < len(hist):
+                    try:
                         hist[d + 1] += 1
-                    else:
+                    except IndexError:
                         hist_add(hist, d + 1)
                     return self._vals[i]
             d += 1
             i = (i + 1) & mask
         hist = self._hist_get
-        if d + 1 < len(hist):
+        try:
             hist[d + 1] += 1
-        else:
+        except IndexError:
             hist_add(hist, d + 1)
         self._get_misses += 1
         return default

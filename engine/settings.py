@@ -15,9 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from engine.base import BaseMap
 from engine.config import GuardrailConfig
@@ -30,6 +28,7 @@ __all__ = [
     "MODES",
     "Settings",
     "describe_validation_error",
+    "environment_overrides",
     "load_settings",
     "settings_to_toml",
 ]
@@ -45,7 +44,7 @@ MODES: dict[str, Backend] = {
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class HashingSettings(_Section):
@@ -86,12 +85,10 @@ class LimitsSettings(_Section):
     csv_max_bytes: int = Field(DEFAULT_MAX_BYTES, ge=0, description="0 disables the check")
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """The whole configuration."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     backend: Backend = Field("adaptive", description="adaptive, chaining or robinhood")
     hashing: HashingSettings = Field(default_factory=HashingSettings)
@@ -100,18 +97,6 @@ class Settings(BaseSettings):
     adaptive: AdaptiveSettings = Field(default_factory=AdaptiveSettings)
     sampling: SamplingSettings = Field(default_factory=SamplingSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Environment variables override what the TOML file (passed as init data) says.
-        return (env_settings, init_settings)
 
     def map_options(self, backend: str | None = None) -> tuple[str, dict[str, Any]]:
         """The map kind and its options for ``backend`` (default: ``self.backend``)."""
@@ -163,9 +148,38 @@ def _read_toml(path: str) -> dict[str, Any]:
         ) from None
 
 
+def environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Nested settings data from ``ADHASH_<SECTION>__<FIELD>`` variables (names are
+    case-insensitive; values are validated, and converted, by the models)."""
+    data: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.upper().startswith(ENV_PREFIX) or len(name) == len(ENV_PREFIX):
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+        node = data
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise BadInputError(f"environment variable {name} conflicts with another")
+            node = child
+        node[path[-1]] = value
+    return data
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def load_settings(
     path: str | os.PathLike[str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Defaults < TOML file at ``path`` < ``ADHASH_*`` environment < ``overrides``.
 
@@ -173,26 +187,20 @@ def load_settings(
     Raises :class:`BadInputError` naming the field on invalid values.
     """
     data = _read_toml(str(path)) if path is not None else {}
+    env = environment_overrides(os.environ if environ is None else environ)
+    for dotted, value in (overrides or {}).items():
+        *parents, leaf = dotted.split(".")
+        node: dict[str, Any] = {leaf: value}
+        for part in reversed(parents):
+            node = {part: node}
+        env = _merge(env, node)
     source = f"config file {str(path)!r} or {ENV_PREFIX}* environment" if path else "environment"
     try:
-        settings = Settings(**data)
+        return Settings.model_validate(_merge(data, env))
     except ValidationError as exc:
         raise BadInputError(
             f"invalid settings ({source}): {describe_validation_error(exc)}", "see docs/config.md"
         ) from None
-    if overrides:
-        merged = settings.model_dump()
-        for dotted, value in overrides.items():
-            node = merged
-            *parents, leaf = dotted.split(".")
-            for part in parents:
-                node = node[part]
-            node[leaf] = value
-        try:
-            settings = Settings.model_validate(merged)
-        except ValidationError as exc:
-            raise BadInputError(f"invalid option: {describe_validation_error(exc)}") from None
-    return settings
 
 
 def settings_to_toml(settings: Settings) -> str:
@@ -202,6 +210,8 @@ def settings_to_toml(settings: Settings) -> str:
         if isinstance(value, dict):
             return {k: clean(v) for k, v in value.items() if v is not None}
         return value
+
+    import tomli_w  # only the config commands need it
 
     return str(tomli_w.dumps(clean(settings.model_dump())))
 
