@@ -97,7 +97,6 @@ class AdaptiveMap(BaseMap):
         self._completed = 0
         self._writes = 0
         self._quiet_until = 0  # no guardrail check before this many writes
-        self._bind_fast_paths()
 
     def _new_backend(self, kind: str, capacity: int) -> BaseMap:
         spec = self._hash_spec
@@ -171,16 +170,6 @@ class AdaptiveMap(BaseMap):
         self._tracer = tracer
         for table in self.tables():
             table._tracer = tracer
-        self._bind_fast_paths()
-
-    def _bind_fast_paths(self) -> None:
-        """Outside migrations and traces a lookup is the active backend's lookup: bind it
-        as this instance's ``get`` so lookups skip a layer. Writes keep going through
-        this class, which counts them for the guardrails."""
-        if self._migration is None and self._tracer is None:
-            self.get = self._active.get  # type: ignore[method-assign]
-        else:
-            self.__dict__.pop("get", None)
 
     # ------------------------------------------------------------------ public operations
     def __getitem__(self, key: Any) -> Any:
@@ -202,9 +191,21 @@ class AdaptiveMap(BaseMap):
             self._active[key] = value
             self._writes += 1
             if self._writes >= self._quiet_until:
-                self._check_guardrails()
+                self._checked_after_write()
         else:
             self._migrating_put(key, value)
+
+    def _checked_after_write(self) -> None:
+        """Check guardrails after a write; in a trace, keep the result event last."""
+        tr = self._tracer
+        if tr is None or not tr or not isinstance(tr[-1], ResultEvent):
+            self._check_guardrails()
+            return
+        result = tr.pop()
+        try:
+            self._check_guardrails()
+        finally:
+            tr.append(result)
 
     put = __setitem__
 
@@ -214,7 +215,7 @@ class AdaptiveMap(BaseMap):
             found = self._active.discard(key)
             self._writes += 1
             if self._writes >= self._quiet_until:
-                self._check_guardrails()
+                self._checked_after_write()
             return found
         return self._migrating_delete(key)
 
@@ -243,6 +244,7 @@ class AdaptiveMap(BaseMap):
         self._record(self._hist_get, probes)
         if value is MISSING:
             self._get_misses += 1
+        self._migrate_batch()
         if tr is not None:
             found = value is not MISSING
             tr.append(
@@ -255,7 +257,6 @@ class AdaptiveMap(BaseMap):
                     value=value if found else None,
                 )
             )
-        self._migrate_batch()
         return value
 
     def _migrating_put(self, key: Any, value: Any) -> None:
@@ -271,9 +272,9 @@ class AdaptiveMap(BaseMap):
         if updated:
             self._updates += 1
         self._record(self._hist_put, probes)
+        self._migrate_batch()
         if tr is not None:
             tr.append(ResultEvent(table=self.kind, op="put", key=key, found=updated, probes=probes))
-        self._migrate_batch()
 
     def _migrating_delete(self, key: Any) -> bool:
         mig = self._migration
@@ -288,9 +289,9 @@ class AdaptiveMap(BaseMap):
         self._record(self._hist_del, probes)
         if not found:
             self._del_misses += 1
+        self._migrate_batch()
         if tr is not None:
             tr.append(ResultEvent(table=self.kind, op="del", key=key, found=found, probes=probes))
-        self._migrate_batch()
         return found
 
     @staticmethod
@@ -372,7 +373,6 @@ class AdaptiveMap(BaseMap):
             total=size,
             history_entry=entry,
         )
-        self._bind_fast_paths()
         self._record_structural(
             GuardrailEvent(
                 table=self.kind,
@@ -465,7 +465,6 @@ class AdaptiveMap(BaseMap):
         self._absorb_counters(mig.source)
         self._active = mig.target
         self._migration = None
-        self._bind_fast_paths()
         self._completed += 1
         mig.history_entry["end_op"] = self.operation_count()
         g = self._guard
@@ -509,14 +508,21 @@ class AdaptiveMap(BaseMap):
         """Drop everything and return to the initial backend (counters are kept)."""
         for table in self.tables():
             self._absorb_counters(table)
+        if self._migration is not None:
+            self._migration.history_entry["end_op"] = self.operation_count()
+            self._migration.history_entry["abandoned"] = True
         self._active = self._new_backend(self._opts.initial_backend, 8)
         self._migration = None
-        self._bind_fast_paths()
 
     # ------------------------------------------------------------------ introspection
     def _iter_entries(self) -> Iterator[tuple[Any, Any]]:
-        for table in self.tables():
-            yield from table._iter_entries()
+        if self._migration is None:
+            yield from self._active._iter_entries()
+            return
+        # Reads move entries between the tables mid-migration; iterate over a snapshot
+        # (O(n) memory) so every key is seen exactly once, as reads during dict iteration.
+        entries = [pair for table in self.tables() for pair in table._iter_entries()]
+        yield from entries
 
     def layout(self) -> dict[str, Any]:
         """The tables with their roles (``active``, or ``source`` and ``target``) and the
@@ -622,7 +628,6 @@ class AdaptiveMap(BaseMap):
                 history_entry=entry,
             )
             clone._active = clone._migration.source
-        clone._bind_fast_paths()
         return clone
 
     @staticmethod

@@ -192,10 +192,10 @@ class BaseMap(MutableMapping[Any, Any]):
         return self._size
 
     def __iter__(self) -> Iterator[Any]:
-        size, capacity = self._size, self.capacity
+        size, capacity = len(self), self.capacity
         for key, _ in self._iter_entries():
             yield key
-            if self._size != size or self.capacity != capacity:
+            if len(self) != size or self.capacity != capacity:
                 raise RuntimeError(f"{type(self).__name__} changed during iteration")
 
     def items(self) -> _ItemsView:  # type: ignore[override]

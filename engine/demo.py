@@ -19,6 +19,29 @@ from engine.tracing import trace
 __all__ = ["main", "run_demo"]
 
 FRUIT = ["apple", "banana", "cherry", "date", "elder", "fig", "grape", "kiwi", "lemon"]
+CANDIDATES = [
+    "mango",
+    "nectarine",
+    "orange",
+    "papaya",
+    "quince",
+    "raspberry",
+    "satsuma",
+    "tangerine",
+    "ugli",
+    "vanilla",
+    "watermelon",
+    "yuzu",
+    "zucchini",
+    "apricot",
+    "blueberry",
+    "coconut",
+    "damson",
+    "elderberry",
+    "feijoa",
+    "guava",
+    "honeydew",
+]
 
 
 def _show_robinhood(m: RobinHoodMap, out: TextIO) -> None:
@@ -33,6 +56,17 @@ def _show_chaining(m: ChainingMap, out: TextIO) -> None:
     for b, bucket in enumerate(m.layout()["buckets"]):
         groups = " | ".join(",".join(str(e["key"]) for e in g) or "." for g in bucket)
         out.write(f"  bucket {b:2}: {groups}\n")
+
+
+def _displacing_key(m: RobinHoodMap) -> str:
+    """The first candidate whose insertion makes a Robin Hood swap (tried on copies)."""
+    for candidate in CANDIDATES:
+        trial = m.copy()
+        with trace(trial) as events:
+            trial[candidate] = 0
+        if any(e.kind == "displace" for e in events):
+            return candidate
+    return CANDIDATES[0]
 
 
 def _narrate(m: BaseMap, action: str, out: TextIO) -> None:
@@ -58,8 +92,8 @@ def run_demo(out: TextIO) -> None:
     _show_robinhood(rh, out)
     out.write("\nTwo-level chaining (buckets | groups):\n")
     _show_chaining(ch, out)
-    _narrate(rh, "put mango", out)
-    _narrate(rh, "get papaya", out)
+    _narrate(rh, f"put {_displacing_key(rh)}", out)
+    _narrate(rh, "get plum", out)
     _narrate(ch, "get cherry", out)
 
     guard = GuardrailConfig(min_entries=8, cooldown_ops=64)

@@ -199,7 +199,9 @@ def _normalise_seed(seed: str | bytes | int | None) -> str:
     elif isinstance(seed, int):
         if seed < 0:
             raise ValueError("an int seed must not be negative")
-        raw = hashlib.blake2b(seed.to_bytes(32, "little"), digest_size=16).digest()
+        raw = hashlib.blake2b(
+            seed.to_bytes(max(1, (seed.bit_length() + 7) // 8), "little"), digest_size=16
+        ).digest()
     else:
         try:
             raw = bytes.fromhex(seed)

@@ -12,6 +12,7 @@ from typing import Any
 __all__ = ["decode_key", "encode_key", "encode_value"]
 
 JsonValue = Any
+_MAX_DEPTH = 32
 
 
 def encode_key(key: object) -> JsonValue:
@@ -32,14 +33,24 @@ def decode_key(data: JsonValue) -> object:
     raise ValueError(f"not an encoded key: {data!r}")
 
 
-def encode_value(value: object) -> JsonValue:
-    """Encode any value for JSON; unknown objects become their ``repr``."""
+def encode_value(value: object, _depth: int = 0) -> JsonValue:
+    """Encode any value for JSON; unknown objects become their ``repr``. Containers nested
+    deeper than 32 levels (self-references included) become their ``repr`` too."""
     if value is None or isinstance(value, str | int | float):
         return value
     if isinstance(value, bytes):
         return {"bytes": value.hex()}
-    if isinstance(value, list | tuple):
-        return [encode_value(item) for item in value]
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {k: encode_value(v) for k, v in value.items()}
-    return {"repr": repr(value)}
+    if _depth < _MAX_DEPTH:
+        if isinstance(value, list | tuple):
+            return [encode_value(item, _depth + 1) for item in value]
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return {k: encode_value(v, _depth + 1) for k, v in value.items()}
+    return {"repr": _short_repr(value)}
+
+
+def _short_repr(value: object) -> str:
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -187,7 +187,7 @@ def replay(
                     if len(row) == 3:
                         op = row[op_col]
                         key = row[key_col]
-                        if key:
+                        if key and "\0" not in key:
                             if op == "get":
                                 if not row[value_col]:
                                     gets += 1
@@ -195,9 +195,11 @@ def replay(
                                         get_misses += 1
                                     continue
                             elif op == "put":
-                                puts += 1
-                                put(key, row[value_col])
-                                continue
+                                value = row[value_col]
+                                if "\0" not in value:
+                                    puts += 1
+                                    put(key, value)
+                                    continue
                             elif op == "del" and not row[value_col]:
                                 dels += 1
                                 if not discard(key):

@@ -94,6 +94,7 @@ class WorkloadFile:
         self.size = self._check_file()
         self._handle: IO[str] | None = None
         self.columns: tuple[int, int, int] = (0, 1, 2)
+        self.blank_lines = 0
 
     def _check_file(self) -> int:
         try:
@@ -127,7 +128,7 @@ class WorkloadFile:
             header = next(reader, None)
         except UnicodeDecodeError as exc:
             self.close()
-            raise WorkloadError(self.path, 0, None, f"not UTF-8 text ({exc.reason})") from None
+            raise self.decode_error(0, exc) from None
         except csv.Error as exc:
             self.close()
             raise WorkloadError(self.path, 0, None, f"unreadable CSV ({exc})") from None
@@ -163,15 +164,38 @@ class WorkloadFile:
             )
         if not key:
             return WorkloadError(self.path, number, "key", "missing key")
+        if "\0" in key:
+            return WorkloadError(self.path, number, "key", "NUL byte in key (binary data?)")
+        if "\0" in value:
+            return WorkloadError(self.path, number, "value", "NUL byte in value (binary data?)")
         if op != "put" and value:
             return WorkloadError(self.path, number, "value", f"{op} takes no value")
         return None
 
     def decode_error(self, number: int, exc: Exception) -> WorkloadError:
-        """The diagnostic for an exception raised while reading data row ``number``."""
+        """The diagnostic for an exception raised while reading data row ``number``.
+
+        Text is decoded in blocks, so a bad byte surfaces at the start of its block; the
+        row is then found by a second, line-by-line pass (only on this error path)."""
         if isinstance(exc, UnicodeDecodeError):
-            return WorkloadError(self.path, number, None, f"not UTF-8 text ({exc.reason})")
+            row, column = self._first_undecodable_row()
+            return WorkloadError(self.path, row, column, f"not UTF-8 text ({exc.reason})")
         return WorkloadError(self.path, number, None, f"unreadable CSV ({exc})")
+
+    def _first_undecodable_row(self) -> tuple[int, str | None]:
+        """(data row, column) of the first line that is not UTF-8; header is row 0."""
+        with open(self.path, "rb") as raw:
+            for line_number, line in enumerate(raw):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    fields = line[: exc.start].count(b",")
+                    names = ["op", "key", "value"]
+                    if line_number:
+                        names = [HEADER[i] for i in sorted(range(3), key=self.columns.__getitem__)]
+                    column = names[fields] if fields < len(names) else None
+                    return line_number, column
+        return 0, None
 
     def too_many_rows(self, number: int) -> PolicyError:
         return PolicyError(
@@ -194,6 +218,7 @@ class WorkloadFile:
                 except (UnicodeDecodeError, csv.Error) as exc:
                     raise self.decode_error(number + 1, exc) from None
                 if not row:
+                    self.blank_lines += 1
                     continue
                 number += 1
                 if max_rows and number > max_rows:
@@ -213,4 +238,5 @@ class WorkloadFile:
         for op, _key, _value in self.rows():
             ops[op] += 1
         summary.rows = sum(ops.values())
+        summary.blank_lines = self.blank_lines
         return summary
