@@ -33,7 +33,7 @@ from typing import Literal
 
 from engine.adversarial import MAX_COLLISION_BITS, colliding_keys
 from engine.atomicio import atomic_open
-from engine.errors import BadInputError
+from engine.errors import BadInputError, IOFailureError
 
 __all__ = ["PRESETS", "WorkloadSpec", "generate_rows", "write_workload"]
 
@@ -217,10 +217,16 @@ def _sequential_rows(
 def write_workload(path: str, spec: WorkloadSpec) -> int:
     """Write the workload to ``path`` atomically; returns the number of rows. O(ops)."""
     total = 0
-    with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(("op", "key", "value"))
-        for chunk in generate_rows(spec):
-            writer.writerows(chunk)
-            total += len(chunk)
+    spec = spec.validated()
+    try:
+        with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(("op", "key", "value"))
+            for chunk in generate_rows(spec):
+                writer.writerows(chunk)
+                total += len(chunk)
+    except OSError as exc:
+        raise IOFailureError(
+            f"cannot write {path!r}: {exc.strerror or exc}", "check the --outfile path"
+        ) from None
     return total

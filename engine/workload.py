@@ -183,19 +183,45 @@ class WorkloadFile:
         return WorkloadError(self.path, number, None, f"unreadable CSV ({exc})")
 
     def _first_undecodable_row(self) -> tuple[int, str | None]:
-        """(data row, column) of the first line that is not UTF-8; header is row 0."""
+        """(data row, column) holding the first byte that is not UTF-8; header is row 0.
+
+        One binary pass finds the physical line; a second pass parses the file as CSV
+        (bad bytes replaced) to map that line to its data row, so blank lines and quoted
+        multi-line fields are counted as the reader counts them."""
+        bad_line, offset_in_line = -1, 0
         with open(self.path, "rb") as raw:
             for line_number, line in enumerate(raw):
                 try:
                     line.decode("utf-8")
                 except UnicodeDecodeError as exc:
-                    fields = line[: exc.start].count(b",")
-                    names = ["op", "key", "value"]
-                    if line_number:
-                        names = [HEADER[i] for i in sorted(range(3), key=self.columns.__getitem__)]
-                    column = names[fields] if fields < len(names) else None
-                    return line_number, column
-        return 0, None
+                    bad_line, offset_in_line = line_number, exc.start
+                    break
+        if bad_line < 0:
+            return 0, None
+        with open(self.path, encoding="utf-8", errors="replace", newline="") as text:
+            reader = csv.reader(text)
+            number = -1  # the header is row 0
+            start_line = 0
+            for row in reader:
+                if row or number < 0:
+                    number += 1
+                if reader.line_num > bad_line:
+                    column = (
+                        self._column_at(row, offset_in_line) if start_line == bad_line else None
+                    )
+                    return max(number, 0), column
+                start_line = reader.line_num
+        return max(number, 0), None
+
+    def _column_at(self, row: list[str], offset: int) -> str | None:
+        """The column name of the field that a byte offset in a one-line row falls in."""
+        position = 0
+        for index, text in enumerate(row):
+            position += len(text.encode("utf-8", "replace")) + 1
+            if offset < position:
+                names_by_position = sorted(range(3), key=self.columns.__getitem__)
+                return HEADER[names_by_position[index]] if index < 3 else None
+        return None
 
     def too_many_rows(self, number: int) -> PolicyError:
         return PolicyError(
@@ -209,6 +235,7 @@ class WorkloadFile:
         op_col, key_col, value_col = self.columns
         max_rows = self.limits.max_rows
         number = 0
+        self.blank_lines = 0
         try:
             while True:
                 try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import sys
@@ -94,7 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_demo(ctx: Context) -> int:
-    run_demo(sys.stdout)
+    buffer = io.StringIO()
+    run_demo(buffer)
+    ctx.out.result({"text": buffer.getvalue()}, buffer.getvalue())
     return 0
 
 

@@ -31,6 +31,9 @@ def csv_limits(ctx: Context) -> CsvLimits:
     limits = ctx.settings.limits
     rows = ctx.args.csv_max_rows
     size = ctx.args.csv_max_bytes
+    for flag, value in (("--csv-max-rows", rows), ("--csv-max-bytes", size)):
+        if value is not None and value < 0:
+            raise BadInputError(f"{flag} must not be negative (0 disables the check)")
     return CsvLimits(
         max_rows=limits.csv_max_rows if rows is None else rows,
         max_bytes=limits.csv_max_bytes if size is None else size,
