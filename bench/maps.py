@@ -19,14 +19,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import engine  # noqa: E402
+import engine
 
 Op = tuple[int, Any]  # 0 get, 1 put, 2 delete
 
 
 def make_ops(count: int, key_space: int, seed: int, int_keys: bool) -> list[Op]:
     rng = random.Random(seed)
-    keys: list[Any] = list(range(key_space)) if int_keys else [f"key{i:07d}" for i in range(key_space)]
+    keys: list[Any] = (
+        list(range(key_space)) if int_keys else [f"key{i:07d}" for i in range(key_space)]
+    )
     ops: list[Op] = []
     for _ in range(count):
         r = rng.random()
@@ -49,7 +51,9 @@ def replay(m: MutableMapping[Any, Any], ops: list[Op]) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--ops", type=int, default=200_000)
     parser.add_argument("--keys", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3)

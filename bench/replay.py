@@ -64,8 +64,19 @@ def run(cmd: list[str]) -> tuple[float, int, str]:
 
 
 def engine_cmd(backend: str, csv_path: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-c", ENGINE_REPLAY, "--backend", backend, *extra,
-            "run-csv", "--csv", str(csv_path), "--csv-max-rows", "0"]
+    return [
+        sys.executable,
+        "-c",
+        ENGINE_REPLAY,
+        "--backend",
+        backend,
+        *extra,
+        "run-csv",
+        "--csv",
+        str(csv_path),
+        "--csv-max-rows",
+        "0",
+    ]
 
 
 def generate(path: Path, *flags: str) -> None:
@@ -79,8 +90,9 @@ def generate(path: Path, *flags: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--ops", type=int, default=1_000_000)
     parser.add_argument("--key-space", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
@@ -95,11 +107,26 @@ def main(argv: list[str] | None = None) -> int:
         "uniform": work / f"uniform-{args.ops}.csv",
         "skewed-adversarial": work / f"skewed-{args.ops}.csv",
     }
-    generate(files["uniform"], "--ops", ops, "--read-ratio", "0.8", "--key-space", space,
-             "--seed", "1")
-    generate(files["skewed-adversarial"], "--ops", ops, "--read-ratio", "0.8", "--key-space",
-             space, "--key-skew", "1.1", "--adversarial-ratio", "0.05",
-             "--adversarial-lowbits", "16", "--seed", "2")
+    generate(
+        files["uniform"], "--ops", ops, "--read-ratio", "0.8", "--key-space", space, "--seed", "1"
+    )
+    generate(
+        files["skewed-adversarial"],
+        "--ops",
+        ops,
+        "--read-ratio",
+        "0.8",
+        "--key-space",
+        space,
+        "--key-skew",
+        "1.1",
+        "--adversarial-ratio",
+        "0.05",
+        "--adversarial-lowbits",
+        "16",
+        "--seed",
+        "2",
+    )
 
     print(f"replay of {args.ops:,} ops, best of {args.repeat}, whole process, ratio to dict")
     print(f"{'workload':20} {'contender':10} {'seconds':>8} {'x dict':>7}  notes")
@@ -115,27 +142,31 @@ def main(argv: list[str] | None = None) -> int:
                 best[backend] = min(best.get(backend, float("inf")), elapsed)
                 result = json.loads(out)["result"]
                 notes[backend] = (
-                    f"final {result['final_backend']}, "
-                    f"{result['migrations_triggered']} migrations"
+                    f"final {result['final_backend']}, {result['migrations_triggered']} migrations"
                 )
         for contender, seconds in best.items():
             ratio = seconds / best["dict"]
             if contender != "dict":
                 worst = max(worst, ratio)
-            print(f"{name:20} {contender:10} {seconds:8.2f} {ratio:7.2f}  {notes.get(contender, '')}")
+            print(
+                f"{name:20} {contender:10} {seconds:8.2f} {ratio:7.2f}  {notes.get(contender, '')}"
+            )
     print(f"worst ratio: {worst:.2f} (target 3.0)")
 
     if args.memory:
         long_ops = str(args.ops * 10)
         long_file = work / f"uniform-{long_ops}.csv"
-        generate(long_file, "--ops", long_ops, "--read-ratio", "0.8", "--key-space", space,
-                 "--seed", "1")
+        generate(
+            long_file, "--ops", long_ops, "--read-ratio", "0.8", "--key-space", space, "--seed", "1"
+        )
         print("\npeak RSS (KiB), same key space:")
         for backend in BACKENDS:
             _, short_rss, _ = run(engine_cmd(backend, files["uniform"]))
             _, long_rss, _ = run(engine_cmd(backend, long_file))
-            print(f"{backend:10} {args.ops:>10,} ops {short_rss:>9}  "
-                  f"{args.ops * 10:>11,} ops {long_rss:>9}  growth {long_rss / short_rss - 1:+.1%}")
+            print(
+                f"{backend:10} {args.ops:>10,} ops {short_rss:>9}  "
+                f"{args.ops * 10:>11,} ops {long_rss:>9}  growth {long_rss / short_rss - 1:+.1%}"
+            )
     return 0
 
 
