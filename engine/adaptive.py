@@ -516,13 +516,15 @@ class AdaptiveMap(BaseMap):
 
     # ------------------------------------------------------------------ introspection
     def _iter_entries(self) -> Iterator[tuple[Any, Any]]:
-        if self._migration is None:
-            yield from self._active._iter_entries()
-            return
-        # Reads move entries between the tables mid-migration; iterate over a snapshot
-        # (O(n) memory) so every key is seen exactly once, as reads during dict iteration.
+        # Any operation may move entries (a migration batch) or start a migration, even a
+        # read or a value update, which a dict allows during iteration. So iterate over a
+        # snapshot of the pairs (O(n) memory): every key is seen exactly once.
         entries = [pair for table in self.tables() for pair in table._iter_entries()]
         yield from entries
+
+    def _iteration_token(self) -> tuple[int, ...]:
+        # Iteration works on a snapshot, so only a size change (as for dict) is an error.
+        return (len(self),)
 
     def layout(self) -> dict[str, Any]:
         """The tables with their roles (``active``, or ``source`` and ``target``) and the

@@ -192,11 +192,16 @@ class BaseMap(MutableMapping[Any, Any]):
         return self._size
 
     def __iter__(self) -> Iterator[Any]:
-        size, capacity = len(self), self.capacity
+        token = self._iteration_token()
         for key, _ in self._iter_entries():
             yield key
-            if len(self) != size or self.capacity != capacity:
+            if self._iteration_token() != token:
                 raise RuntimeError(f"{type(self).__name__} changed during iteration")
+
+    def _iteration_token(self) -> tuple[int, ...]:
+        """What may not change while iterating: the size (as for dict) and, because a
+        rebuild reorders the table, the capacity."""
+        return (len(self), self.capacity)
 
     def items(self) -> _ItemsView:  # type: ignore[override]
         """(key, value) pairs in physical order, without counting lookups."""
@@ -319,10 +324,10 @@ class _ItemsView:
 
     def __iter__(self) -> Iterator[tuple[Any, Any]]:
         m = self._map
-        size, capacity = len(m), m.capacity
+        token = m._iteration_token()
         for pair in m._iter_entries():
             yield pair
-            if len(m) != size or m.capacity != capacity:
+            if m._iteration_token() != token:
                 raise RuntimeError(f"{type(m).__name__} changed during iteration")
 
     def __contains__(self, item: object) -> bool:

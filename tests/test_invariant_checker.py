@@ -1,0 +1,309 @@
+"""``check_invariants()`` catches real corruption and names the rule it broke.
+
+Each test builds a valid map, checks it passes, corrupts one thing through the internals,
+and asserts the exact ``InvariantError.invariant``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import engine
+from engine import AdaptiveMap, ChainingMap, InvariantError, RobinHoodMap
+from engine.robinhood import TOMBSTONE
+
+
+def assert_broken(m: engine.BaseMap, invariant: str) -> InvariantError:
+    """``check_invariants`` raises naming ``invariant``."""
+    with pytest.raises(InvariantError) as got:
+        m.check_invariants()
+    assert got.value.invariant == invariant, got.value
+    assert got.value.detail.startswith(invariant)
+    return got.value
+
+
+def keys_with_home(home: int, capacity: int, count: int, prefix: str = "k") -> list[str]:
+    """The first ``count`` keys ``prefix<n>`` whose fast hash has home slot ``home``."""
+    found = []
+    n = 0
+    while len(found) < count:
+        key = f"{prefix}{n}"
+        if engine.fast_hash(key) & (capacity - 1) == home:
+            found.append(key)
+        n += 1
+    return found
+
+
+# --------------------------------------------------------------------------- Robin Hood
+
+
+def _robinhood(deletion: str = "backshift") -> RobinHoodMap:
+    m = RobinHoodMap(capacity=32, deletion=deletion)
+    for i in range(24):
+        m[f"key{i}"] = i
+    if deletion == "tombstone":
+        for i in range(0, 24, 5):
+            del m[f"key{i}"]
+        assert m.tombstones > 0
+    m.check_invariants()
+    return m
+
+
+def _live_slots(m: RobinHoodMap) -> list[int]:
+    return [i for i in range(m.capacity) if m._dibs[i] >= 0 and m._keys[i] is not TOMBSTONE]
+
+
+def test_rh_wrong_dib() -> None:
+    """A stored DIB that disagrees with the slot's distance from the hash's home."""
+    m = _robinhood()
+    m._dibs[_live_slots(m)[3]] += 1
+    assert_broken(m, "dib-matches-home")
+
+
+def test_rh_key_stored_twice() -> None:
+    """A duplicate placed where it would be legal (correct DIB, order kept) breaks only
+    key uniqueness."""
+    m = _robinhood()
+    mask = m.capacity - 1
+    i = next(s for s in _live_slots(m) if m._dibs[(s + 1) & mask] < 0)
+    j = (i + 1) & mask
+    m._keys[j], m._vals[j], m._hashes[j] = m._keys[i], "dup", m._hashes[i]
+    m._dibs[j] = m._dibs[i] + 1  # one step further from the same home
+    assert_broken(m, "unique-keys")
+
+
+def test_rh_order_broken_by_swapping_cluster_entries() -> None:
+    """Swapping two entries of a cluster (DIBs recomputed for their new slots) breaks the
+    Robin Hood order, and the displaced key becomes unreachable."""
+    m = RobinHoodMap(capacity=16)
+    a, b = keys_with_home(3, 16, 2)
+    (c,) = keys_with_home(4, 16, 1, prefix="c")
+    for key in (a, b, c):
+        m[key] = key.upper()
+    slots = m.layout()["slots"]
+    assert [(s["key"], s["dib"]) for s in slots[3:6]] == [(a, 0), (b, 1), (c, 1)]
+    m.check_invariants()
+    # swap slots 4 and 5: c goes home (DIB 0), b moves two past its home (DIB 2)
+    for arr in (m._keys, m._vals, m._hashes):
+        arr[4], arr[5] = arr[5], arr[4]
+    m._dibs[4], m._dibs[5] = 0, 2
+    assert_broken(m, "robin-hood-order")
+    assert m.get(b) is None  # a lookup stops at c's DIB 0 before reaching b
+
+
+def test_rh_size_counter_wrong() -> None:
+    """The size counter disagrees with the live slots."""
+    m = _robinhood()
+    m._size += 1
+    assert_broken(m, "size-matches")
+
+
+def test_rh_stale_hash() -> None:
+    """A stored hash that is not the key's (same home, so only the hash check can tell)."""
+    m = _robinhood()
+    i = _live_slots(m)[0]
+    m._hashes[i] ^= 1 << 63
+    assert_broken(m, "hash-matches-key")
+
+
+def test_rh_tombstone_counter_wrong() -> None:
+    """The tombstone counter disagrees with the tombstones in the table."""
+    m = _robinhood("tombstone")
+    m._tombstones -= 1
+    assert_broken(m, "tombstone-count")
+
+
+def test_rh_key_in_empty_slot() -> None:
+    """A key left in a slot marked empty."""
+    m = _robinhood()
+    i = next(s for s in range(m.capacity) if m._dibs[s] < 0)
+    m._keys[i] = "ghost"
+    assert_broken(m, "empty-slot")
+
+
+def test_rh_dib_sum_counter_wrong() -> None:
+    """The kept DIB sum (behind ``avg_probe``) disagrees with the table."""
+    m = _robinhood()
+    m._dib_sum += 1
+    assert_broken(m, "probe-counters")
+
+
+def test_rh_over_the_load_limit() -> None:
+    """More used slots than the load limit allows."""
+    m = _robinhood()
+    m._limit = len(m) - 1
+    assert_broken(m, "load-limit")
+
+
+# --------------------------------------------------------------------------- chaining
+
+
+def _chaining() -> ChainingMap:
+    m = ChainingMap(capacity=4, groups=4, max_load_factor=2.0)
+    for i in range(8):
+        m[f"key{i}"] = i
+    m.check_invariants()
+    return m
+
+
+def _used_cells(m: ChainingMap) -> list[int]:
+    return [c for c, chain in enumerate(m._ckeys) if chain]
+
+
+def test_chaining_entry_in_wrong_bucket() -> None:
+    """A key/value/hash triple moved into a cell its hash does not name."""
+    m = _chaining()
+    src = _used_cells(m)[0]
+    dst = (src + m.groups) % len(m._ckeys)  # same group, next bucket
+    key, value, h = m._ckeys[src].pop(), m._cvals[src].pop(), m._chashes[src].pop()
+    if not m._ckeys[src]:
+        m._ckeys[src] = m._cvals[src] = m._chashes[src] = None
+    if m._ckeys[dst] is None:
+        m._ckeys[dst], m._cvals[dst], m._chashes[dst] = [], [], []
+    m._ckeys[dst].append(key)
+    m._cvals[dst].append(value)
+    m._chashes[dst].append(h)
+    assert_broken(m, "entry-in-bucket")
+
+
+def test_chaining_duplicate_key() -> None:
+    """The same key twice in its (correct) chain."""
+    m = _chaining()
+    c = _used_cells(m)[0]
+    m._ckeys[c].append(m._ckeys[c][0])
+    m._cvals[c].append("dup")
+    m._chashes[c].append(m._chashes[c][0])
+    assert_broken(m, "unique-keys")
+
+
+def test_chaining_size_counter_wrong() -> None:
+    """The size counter disagrees with the chains."""
+    m = _chaining()
+    m._size -= 1
+    assert_broken(m, "size-matches")
+
+
+def test_chaining_stale_hash() -> None:
+    """A stored hash that is not the key's (bucket and group bits unchanged)."""
+    m = _chaining()
+    c = _used_cells(m)[0]
+    m._chashes[c][0] ^= 1 << 40
+    assert_broken(m, "hash-matches-key")
+
+
+def test_chaining_half_empty_cell() -> None:
+    """A cell with keys but no value list."""
+    m = _chaining()
+    m._cvals[_used_cells(m)[0]] = None
+    assert_broken(m, "cell-shape")
+
+
+def test_chaining_chain_counters_wrong() -> None:
+    """The kept comparison sum (behind ``avg_probe``) disagrees with the chains."""
+    m = _chaining()
+    m._compare_sum += 1
+    assert_broken(m, "probe-counters")
+
+
+# --------------------------------------------------------------------------- adaptive
+
+
+def _migrating(initial: str) -> AdaptiveMap:
+    """An adaptive map a quarter or more through a migration, valid."""
+    m = AdaptiveMap(
+        capacity=8,
+        initial_backend=initial,
+        migration_batch=2,
+        guardrails=engine.GuardrailConfig(min_entries=10**6),
+    )
+    for i in range(40):
+        m[f"key{i}"] = i
+    m.migrate_to("robinhood" if initial == "chaining" else "chaining")
+    assert m._migration is not None
+    while m._migration.cursor < m._migration.positions // 4:
+        m.get("key0")
+    assert m.migrating
+    assert len(m._migration.source) and len(m._migration.target)
+    m.check_invariants()
+    return m
+
+
+DIRECTIONS = ["chaining", "robinhood"]
+
+
+@pytest.mark.parametrize("initial", DIRECTIONS)
+def test_adaptive_key_in_both_tables(initial: str) -> None:
+    """A key still in the source inserted into the target as well."""
+    m = _migrating(initial)
+    mig = m._migration
+    assert mig is not None
+    key, value = next(iter(mig.source._iter_entries()))
+    mig.target._insert_absent(key, m._hashfn(key), value)
+    mig.target.check_invariants()  # each table is fine on its own
+    assert_broken(m, "unique-across-tables")
+
+
+def _position(table: engine.BaseMap, key: Any, h: int) -> int:
+    """Where ``key`` sits in a source table, in the migration cursor's units."""
+    if isinstance(table, RobinHoodMap):
+        return table._find_slot(key, h)
+    assert isinstance(table, ChainingMap)
+    return table._cell(h)
+
+
+@pytest.mark.parametrize("initial", DIRECTIONS)
+def test_adaptive_entry_behind_the_cursor(initial: str) -> None:
+    """A new entry in the source at a position the cursor has already passed."""
+    m = _migrating(initial)
+    cursor = m._migration.cursor  # type: ignore[union-attr]
+    for n in range(10_000):
+        corrupt = m.copy()
+        mig = corrupt._migration
+        assert mig is not None
+        key = f"late{n}"
+        h = corrupt._hashfn(key)
+        mig.source._insert_absent(key, h, n)
+        if _position(mig.source, key, h) < cursor:
+            break
+    else:
+        pytest.fail("no key lands behind the cursor")
+    mig.source.check_invariants()  # the source table is fine on its own
+    assert_broken(corrupt, "cursor-consistent")
+    with pytest.raises(InvariantError) as got:
+        corrupt.finish_migration()  # the migration would strand the entry
+    assert got.value.invariant == "migration-complete"
+
+
+@pytest.mark.parametrize("initial", DIRECTIONS)
+def test_adaptive_progress_beyond_total(initial: str) -> None:
+    """The migration claims to have moved more entries than there were."""
+    m = _migrating(initial)
+    m._migration.moved = m._migration.total + 1  # type: ignore[union-attr]
+    assert_broken(m, "migration-progress")
+
+
+@pytest.mark.parametrize("initial", DIRECTIONS)
+def test_adaptive_backend_with_another_hash(initial: str) -> None:
+    """A table whose hash spec differs from the map's."""
+    m = _migrating(initial)
+    m._migration.target._hash_spec = engine.HashSpec.create("keyed", 1)  # type: ignore[union-attr]
+    assert_broken(m, "hash-spec")
+
+
+@pytest.mark.parametrize(
+    ("attr", "delta", "invariant"),
+    [("_size", 1, "size-matches"), ("_limit", -1000, "load-limit")],
+)
+@pytest.mark.parametrize("initial", DIRECTIONS)
+@pytest.mark.parametrize("role", ["source", "target"])
+def test_adaptive_checks_each_table(
+    initial: str, role: str, attr: str, delta: int, invariant: str
+) -> None:
+    """A broken source or target table is reported through the adaptive map."""
+    m = _migrating(initial)
+    table = getattr(m._migration, role)
+    setattr(table, attr, getattr(table, attr) + delta)
+    assert_broken(table, invariant)
+    assert_broken(m, invariant)
