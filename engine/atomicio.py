@@ -18,6 +18,12 @@ from engine.errors import IOFailureError
 __all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
     """Open a temporary sibling of ``path`` for writing; on success fsync and rename it to
@@ -37,6 +43,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
             handle.flush()
+            os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
             os.fsync(handle.fileno())
         os.replace(tmp_name, target)
     except BaseException:

@@ -122,7 +122,9 @@ def generate_rows(spec: WorkloadSpec) -> Iterator[list[tuple[str, str, str]]]:
     spec = spec.validated()
     rng = random.Random(spec.seed)
     dist = spec.effective_distribution
-    if dist == "latest" or spec.insert_new_keys:
+    if dist == "latest" and not spec.insert_new_keys:
+        spec = replace(spec, insert_new_keys=True)  # "latest" means recent inserts are hot
+    if spec.insert_new_keys:
         yield from _sequential_rows(spec, rng)
         return
     names = [f"K{i}" for i in range(spec.key_space)]

@@ -15,12 +15,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from engine.base import BaseMap
 from engine.config import GuardrailConfig
 from engine.errors import BadInputError, IOFailureError
 from engine.factory import create_map
+from engine.hashing import HashSpec
 from engine.workload import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
 
 __all__ = [
@@ -49,13 +50,41 @@ class _Section(BaseModel):
 
 class HashingSettings(_Section):
     function: Literal["fast", "keyed"] = Field("fast", description="fast (unseeded) or keyed")
-    seed: str | int | None = Field(None, description="keyed seed: 32 hex digits or an int")
+    seed: str | int | None = Field(
+        None, description="keyed seed: 32 hex digits or a non-negative int (decimal)"
+    )
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_form(cls, value: str | int | None) -> str | int | None:
+        if isinstance(value, str) and value.isdigit() and len(value) != 32:
+            value = int(value)  # a decimal int, e.g. from ADHASH_HASHING__SEED=42
+        if value is not None:
+            try:
+                HashSpec.create("keyed", value)
+            except (ValueError, OverflowError) as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _seed_needs_keyed(self) -> HashingSettings:
+        if self.seed is not None and self.function == "fast":
+            raise ValueError("a seed needs function = 'keyed' (the fast hash has no seed)")
+        return self
+
+
+def _power_of_two(value: int) -> int:
+    if value & (value - 1):
+        raise ValueError("must be a power of two")
+    return value
 
 
 class ChainingSettings(_Section):
     capacity: int = Field(64, ge=1, le=1 << 30, description="initial buckets")
     max_load_factor: float = Field(0.75, gt=0.0, le=8.0)
     groups: int = Field(4, ge=1, le=64, description="groups per bucket, a power of two")
+
+    _groups = field_validator("groups")(_power_of_two)
 
 
 class RobinHoodSettings(_Section):
@@ -68,6 +97,8 @@ class AdaptiveSettings(_Section):
     capacity: int = Field(64, ge=1, le=1 << 30)
     initial_backend: Literal["chaining", "robinhood"] = "chaining"
     groups: int = Field(4, ge=1, le=64)
+
+    _groups = field_validator("groups")(_power_of_two)
     chaining_max_load_factor: float = Field(1.0, gt=0.0, le=8.0)
     robinhood_max_load_factor: float = Field(0.9, gt=0.0, le=1.0)
     deletion: Literal["backshift", "tombstone"] = "backshift"
@@ -120,7 +151,10 @@ class Settings(BaseModel):
             detail = (
                 describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
             )
-            raise BadInputError(f"invalid {kind} settings: {detail}") from None
+            raise BadInputError(
+                f"invalid settings for the {kind} map ([{kind}] or [hashing]): {detail}",
+                "check the settings with `engine config validate FILE`",
+            ) from None
 
 
 def describe_validation_error(exc: ValidationError) -> str:

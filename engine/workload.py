@@ -123,7 +123,7 @@ class WorkloadFile:
         except OSError as exc:
             raise IOFailureError(f"{self.path}: {exc.strerror or exc}") from None
         self._handle = handle
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, strict=True)
         try:
             header = next(reader, None)
         except UnicodeDecodeError as exc:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -13,7 +15,13 @@ from typing import Any, NoReturn
 from engine import __version__
 from engine.cli import cmd_analyse, cmd_config, cmd_generate, cmd_ops, cmd_run
 from engine.cli.context import Context
-from engine.cli.output import LOG, Output, configure_logging, print_error
+from engine.cli.output import (
+    LOG,
+    Output,
+    configure_logging,
+    log_failure_to_file,
+    print_error,
+)
 from engine.demo import run_demo
 from engine.errors import BadInputError, EngineError, IOFailureError
 from engine.settings import MODES, load_settings
@@ -116,31 +124,47 @@ def _global_argv(args: argparse.Namespace) -> list[str]:
 
 def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    if args.log_max_bytes < 0 or args.log_backups < 0:
-        raise BadInputError("--log-max-bytes and --log-backups must not be negative")
+    if args.log_max_bytes < 1 or args.log_backups < 1:
+        raise BadInputError(
+            "--log-max-bytes and --log-backups must be at least 1 (the log rotates by size)"
+        )
     configure_logging(
         args.log_format, args.log_level, args.log_file, args.log_max_bytes, args.log_backups
     )
     args.global_argv = _global_argv(args)
     settings = load_settings(args.config)
     backend = args.backend or (MODES[args.mode] if args.mode else settings.backend)
-    ctx = Context(
-        args=args, settings=settings, backend=backend, out=Output(args.json, args.command)
-    )
+    command = args.command
+    if command == "config":
+        command = f"config {args.config_action}"
+    ctx = Context(args=args, settings=settings, backend=backend, out=Output(args.json, command))
     handler = args.handler
     code: int = handler(ctx)
     return code
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so atomic writes remove their temporary files."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (see ``docs/error_envelope.md``)."""
+    with contextlib.suppress(ValueError):  # only the main thread may set handlers
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return _run(argv)
     except EngineError as exc:
+        log_failure_to_file(exc)
         print_error(exc)
         return exc.exit_code
     except KeyboardInterrupt:
-        print_error(BadInputError("interrupted", "outputs were not written"))
+        envelope = {
+            "error": "Interrupted",
+            "detail": "stopped by a signal",
+            "hint": "no partial output files were left",
+        }
+        sys.stderr.write(json.dumps(envelope) + "\n")
         return 130
     except BrokenPipeError:
         return 0

@@ -42,8 +42,8 @@ def add_parsers(sub: SubParsers) -> None:
 
 def run_profile(ctx: Context) -> int:
     args = ctx.args
-    if args.sample < 1:
-        raise BadInputError("--sample must be at least 1")
+    if not 1 <= args.sample <= 10_000_000:
+        raise BadInputError("--sample must be between 1 and 10,000,000")
     report = profile_workload(WorkloadFile(args.csv, csv_limits(ctx)), ctx.build_map, args.sample)
     lines = [report["recommended_mode"], f"reason: {report['reason']}"]
     if args.then:

@@ -14,7 +14,7 @@ __all__ = ["add_parser"]
 
 def add_parser(sub: SubParsers) -> None:
     p = sub.add_parser("config", help="create, show or check settings")
-    actions = p.add_subparsers(dest="config_action", required=True)
+    actions = p.add_subparsers(dest="config_action", required=True, metavar="{init,show,validate}")
     init = actions.add_parser("init", help="write a TOML file with every default")
     init.add_argument("--out", default="engine.toml", help="file to write (default engine.toml)")
     init.add_argument("--force", action="store_true", help="replace an existing file")
@@ -31,7 +31,7 @@ def run_init(ctx: Context) -> int:
     if Path(out).exists() and not ctx.args.force:
         raise PolicyError(f"{out!r} already exists", "pass --force to replace it")
     atomic_write_text(out, default_config_text())
-    ctx.out.result({"written": out}, f"wrote {out}")
+    ctx.out.result({"action": "init", "written": out}, f"wrote {out}")
     return 0
 
 
@@ -42,7 +42,9 @@ def run_show(ctx: Context) -> int:
 
 
 def run_validate(ctx: Context) -> int:
-    settings = load_settings(ctx.args.file)
+    settings = load_settings(ctx.args.file, environ={})  # the file alone, not the shell
+    for backend in ("chaining", "robinhood", "adaptive"):
+        settings.build_map(backend)  # cross-field checks the maps make
     ctx.out.result(
         {"file": ctx.args.file, "valid": True, "settings": settings.model_dump()},
         f"{ctx.args.file}: valid",

@@ -99,8 +99,8 @@ def build_summary(ctx: Context, result: ReplayResult, m: Any, every: int) -> dic
         "compactions_triggered": stats["compactions"],
         "latency_ms": result.latency_ms(),
         "latency_sample": {
-            "reservoir_k_overall": latency["overall"].k,
-            "reservoir_k_each": latency["put"].k,
+            "reservoir_k_overall": latency["overall"].k if every else 0,
+            "reservoir_k_each": latency["put"].k if every else 0,
             "seen_overall": latency["overall"].seen,
             "every_n_ops": every,
         },
@@ -148,7 +148,7 @@ def run(ctx: Context) -> int:
             latency_sample_k=k, latency_sample_every=every, compact_interval=args.compact_interval
         ),
     )
-    summary = build_summary(ctx, result, m, every)
+    summary = build_summary(ctx, result, m, every if k > 0 else 0)
     if args.json_summary_out:
         atomic_write_text(args.json_summary_out, json.dumps(summary, indent=2, default=str))
         LOG.info("wrote summary to %s", args.json_summary_out)

@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.errors import EngineError
 
-__all__ = ["Output", "configure_logging", "print_error"]
+__all__ = ["Output", "configure_logging", "log_failure_to_file", "print_error"]
 
 LOG = logging.getLogger("engine")
 
@@ -58,6 +58,16 @@ def configure_logging(
     LOG.handlers[:] = handlers
     LOG.setLevel(level.upper())
     LOG.propagate = False
+
+
+def log_failure_to_file(error: EngineError) -> None:
+    """Record a failure in the log file only: stderr carries exactly one envelope."""
+    record = LOG.makeRecord(
+        LOG.name, logging.ERROR, __file__, 0, "%s: %s", (error.code, error.detail), None
+    )
+    for handler in LOG.handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
 
 
 def print_error(error: EngineError) -> None:
