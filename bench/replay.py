@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     ops, space = str(args.ops), str(args.key_space)
     files = {
         "uniform": work / f"uniform-{args.ops}.csv",
-        "skewed-adversarial": work / f"skewed-{args.ops}.csv",
+        "skewed-adversarial": work / f"skewed-adv20-{args.ops}.csv",
     }
     generate(
         files["uniform"], "--ops", ops, "--read-ratio", "0.8", "--key-space", space, "--seed", "1"
@@ -121,9 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         "--key-skew",
         "1.1",
         "--adversarial-ratio",
-        "0.05",
+        "0.002",
         "--adversarial-lowbits",
-        "16",
+        "20",
         "--seed",
         "2",
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, ClassVar
+from zlib import crc32
 
 from engine.base import MISSING, BaseMap
 from engine.config import ChainingOptions
@@ -32,7 +33,7 @@ from engine.events import (
     ResultEvent,
     TraceEvent,
 )
-from engine.hashing import HashSpec
+from engine.hashing import _MIX32, _SPREAD, MASK64, HashSpec, fast_hash
 from engine.jsonsafe import encode_key, encode_value
 from engine.robinhood import _power_of_two_at_least
 from engine.stats import hist_add, hist_pairs
@@ -124,7 +125,15 @@ class ChainingMap(BaseMap):
         because lookups dominate most workloads. Expected O(1)."""
         if self._tracer is not None:
             return BaseMap.get(self, key, default)
-        h = self._hashfn(key)
+        if type(key) is str and self._hashfn is fast_hash:
+            # fast_hash's str branch, inlined: lookups dominate and a call costs ~15%
+            try:
+                x = (crc32(key.encode()) * _MIX32) & 0xFFFFFFFF
+            except UnicodeEncodeError:
+                x = (crc32(key.encode("utf-8", "surrogatepass")) * _MIX32) & 0xFFFFFFFF
+            h = ((x ^ (x >> 16)) * _SPREAD) & MASK64
+        else:
+            h = self._hashfn(key)
         c = ((h & self._mask) << self._gbits) | (h >> self._gshift)
         chain = self._ckeys[c]
         hist = self._hist_get
