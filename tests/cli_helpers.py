@@ -179,3 +179,23 @@ def write_rows(
         writer.writerow(header)
         writer.writerows(rows)
     return target
+
+
+def replay_on_dict(
+    rows: Iterable[Sequence[str]],
+) -> tuple[dict[str, str], dict[str, int], int, int]:
+    """The reference model: replay (op, key, value) rows on a plain dict.
+
+    Returns the final dict, the op counts, the get hits and the delete hits."""
+    model: dict[str, str] = {}
+    counts = dict.fromkeys(("put", "get", "del"), 0)
+    get_hits = del_hits = 0
+    for op, key, value in rows:
+        counts[op] += 1
+        if op == "put":
+            model[key] = value
+        elif op == "get":
+            get_hits += key in model
+        else:
+            del_hits += model.pop(key, None) is not None
+    return model, counts, get_hits, del_hits

@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import ROOT, assert_envelope, assert_ok, run_engine, run_engine_many
+from cli_helpers import (
+    ROOT,
+    assert_envelope,
+    assert_ok,
+    replay_on_dict,
+    run_engine,
+    run_engine_many,
+)
 
 from engine import cli
 
@@ -48,17 +55,7 @@ def read_rows(path: Path) -> list[list[str]]:
 
 def model_counts(rows: list[list[str]]) -> dict[str, Any]:
     """Replay data rows (no header) on a dict: op counts, hits and the final size."""
-    model: dict[str, str] = {}
-    ops = dict.fromkeys(("put", "get", "del"), 0)
-    get_hits = del_hits = 0
-    for op, key, value in rows:
-        ops[op] += 1
-        if op == "put":
-            model[key] = value
-        elif op == "get":
-            get_hits += key in model
-        else:
-            del_hits += model.pop(key, None) is not None
+    model, ops, get_hits, del_hits = replay_on_dict(rows)
     return {"ops": ops, "get_hits": get_hits, "del_hits": del_hits, "final_size": len(model)}
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import replay_on_dict
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -81,18 +82,7 @@ def write_workload(
 
 
 def model_replay(ops: list[Op]) -> tuple[dict[str, str], dict[str, int], int, int]:
-    model: dict[str, str] = {}
-    counts = dict.fromkeys(("put", "get", "del"), 0)
-    get_hits = del_hits = 0
-    for op, key, value in ops:
-        counts[op] += 1
-        if op == "put":
-            model[key] = value
-        elif op == "get":
-            get_hits += key in model
-        else:
-            del_hits += model.pop(key, None) is not None
-    return model, counts, get_hits, del_hits
+    return replay_on_dict(ops)
 
 
 def check_against_model(
