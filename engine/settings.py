@@ -27,6 +27,7 @@ from engine.workload import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
 __all__ = [
     "ENV_PREFIX",
     "MODES",
+    "RESERVED_ENV",
     "Settings",
     "describe_validation_error",
     "environment_overrides",
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 ENV_PREFIX = "ADHASH_"
+#: Variables with the prefix that are secrets, not settings (read where they are used).
+RESERVED_ENV = frozenset({"ADHASH_SIGN_KEY", "ADHASH_TOKEN"})
 Backend = Literal["adaptive", "chaining", "robinhood"]
 MODES: dict[str, Backend] = {
     "adaptive": "adaptive",
@@ -188,6 +191,8 @@ def environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name, value in environ.items():
         if not name.upper().startswith(ENV_PREFIX) or len(name) == len(ENV_PREFIX):
+            continue
+        if name.upper() in RESERVED_ENV:
             continue
         path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
         node = data

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from engine import __version__
-from engine.cli import cmd_analyse, cmd_config, cmd_generate, cmd_ops, cmd_run
+from engine.cli import cmd_analyse, cmd_config, cmd_generate, cmd_ops, cmd_run, cmd_snapshot
 from engine.cli.context import Context
 from engine.cli.output import (
     LOG,
@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_analyse.add_parsers(sub)
     cmd_ops.add_parsers(sub)
     cmd_config.add_parser(sub)
+    cmd_snapshot.add_parsers(sub)
     demo = sub.add_parser("demo", help="a short tour of the three maps")
     demo.set_defaults(handler=_run_demo)
     return parser

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from engine.base import BaseMap
 from engine.cli.context import Context, SubParsers
-from engine.errors import BadInputError, PolicyError
+from engine.cli.snapshots import add_key_flag, load_map, save_map
+from engine.errors import BadInputError
 from engine.tracing import trace
 
 __all__ = ["add_parsers"]
@@ -18,9 +20,12 @@ def add_parsers(sub: SubParsers) -> None:
         for positional in positionals:
             p.add_argument(positional)
         p.add_argument("--snapshot", help="work on this snapshot file (state persists)")
+        p.add_argument("--compress", action="store_true", help="gzip the saved snapshot")
+        add_key_flag(p)
         p.set_defaults(handler=run_op, op=name)
     items = sub.add_parser("items", help="list the map's items")
     items.add_argument("--snapshot", help="read this snapshot file")
+    add_key_flag(items)
     items.set_defaults(handler=run_op, op="items")
 
     v = sub.add_parser(
@@ -35,21 +40,14 @@ def add_parsers(sub: SubParsers) -> None:
         "--seed", action="append", default=[], metavar="K=V", help="put K=V first (repeatable)"
     )
     v.add_argument("--snapshot", help="start from this snapshot instead of an empty map")
+    add_key_flag(v)
     v.set_defaults(handler=run_probe)
-
-
-def _no_snapshots(path: str | None) -> None:
-    if path:
-        raise PolicyError(
-            "snapshots are not available in this version",
-            "omit --snapshot; snapshot support is the next milestone",
-        )
 
 
 def run_op(ctx: Context) -> int:
     args = ctx.args
-    _no_snapshots(args.snapshot)
-    m = ctx.build_map()
+    snapshot = args.snapshot
+    m = load_map(snapshot, args) if snapshot and Path(snapshot).exists() else ctx.build_map()
     op = args.op
     result: dict[str, Any] = {"op": op}
     if op == "put":
@@ -68,6 +66,8 @@ def run_op(ctx: Context) -> int:
         pairs = list(m.items())
         result["items"] = [[k, v] for k, v in pairs]
         text = "\n".join(f"{k},{v}" for k, v in pairs)
+    if snapshot and op in ("put", "del"):
+        save_map(m, snapshot, args)  # atomically: a failed save keeps the old state
     ctx.out.result(result, text)
     return 0
 
@@ -84,8 +84,7 @@ def _parse_seeds(seeds: list[str]) -> list[tuple[str, str]]:
 
 def run_probe(ctx: Context) -> int:
     args = ctx.args
-    _no_snapshots(args.snapshot)
-    m: BaseMap = ctx.build_map()
+    m: BaseMap = load_map(args.snapshot, args) if args.snapshot else ctx.build_map()
     for key, value in _parse_seeds(args.seed):
         m[key] = value
     with trace(m) as events:
@@ -96,12 +95,12 @@ def run_probe(ctx: Context) -> int:
         else:
             m.discard(args.key)
     data = {
-        "backend": ctx.backend,
+        "backend": m.kind,
         "operation": args.operation,
         "key": args.key,
         "events": [e.to_dict() for e in events],
     }
-    lines = [f"{args.operation} {args.key!r} on {ctx.backend} ({len(m)} keys):"]
+    lines = [f"{args.operation} {args.key!r} on {m.kind} ({len(m)} keys):"]
     lines += [f"  {i:2}. {e.kind:9} {e.describe()}" for i, e in enumerate(events, 1)]
     ctx.out.result(data, "\n".join(lines))
     return 0

@@ -9,6 +9,7 @@ from typing import Any
 from engine.atomicio import atomic_write_text
 from engine.cli.context import Context, SubParsers
 from engine.cli.output import LOG
+from engine.cli.snapshots import add_key_flag, load_map, save_map
 from engine.errors import BadInputError, PolicyError
 from engine.replay import ReplayOptions, ReplayResult, replay
 from engine.workload import CsvLimits, WorkloadFile
@@ -59,6 +60,7 @@ def add_parser(sub: SubParsers) -> None:
     p.add_argument("--snapshot-in", help="start from this snapshot")
     p.add_argument("--snapshot-out", help="save the final map to this snapshot")
     p.add_argument("--compress", action="store_true", help="gzip the snapshot")
+    add_key_flag(p)
     p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
     add_csv_limits(p)
     p.set_defaults(handler=run)
@@ -66,11 +68,6 @@ def add_parser(sub: SubParsers) -> None:
 
 def _check_flags(ctx: Context) -> None:
     args = ctx.args
-    if args.snapshot_in or args.snapshot_out:
-        raise PolicyError(
-            "snapshots are not available in this version",
-            "run without --snapshot-in/--snapshot-out; snapshot support is the next milestone",
-        )
     if args.metrics_port is not None:
         raise PolicyError(
             "the metrics endpoint is not available in this version",
@@ -105,7 +102,7 @@ def build_summary(ctx: Context, result: ReplayResult, m: Any, every: int) -> dic
             "every_n_ops": every,
         },
         "csv": ctx.args.csv,
-        "backend": ctx.backend,
+        "backend": m.kind,
         "ops": result.ops,
         "get_hits": result.get_hits,
         "get_misses": result.ops["get"] - result.get_hits,
@@ -139,8 +136,8 @@ def run(ctx: Context) -> int:
         if args.latency_sample_every is None
         else args.latency_sample_every
     )
-    m = ctx.build_map()
-    LOG.info("replaying %s on %s", args.csv, ctx.backend)
+    m = load_map(args.snapshot_in, args) if args.snapshot_in else ctx.build_map()
+    LOG.info("replaying %s on %s", args.csv, m.kind)
     result = replay(
         m,
         workload,
@@ -149,6 +146,10 @@ def run(ctx: Context) -> int:
         ),
     )
     summary = build_summary(ctx, result, m, every if k > 0 else 0)
+    if args.snapshot_out:
+        save_map(m, args.snapshot_out, args)
+        LOG.info("wrote snapshot %s", args.snapshot_out)
+        summary["snapshot_out"] = args.snapshot_out
     if args.json_summary_out:
         atomic_write_text(args.json_summary_out, json.dumps(summary, indent=2, default=str))
         LOG.info("wrote summary to %s", args.json_summary_out)

@@ -1,0 +1,45 @@
+"""Snapshot plumbing shared by the commands: the signing key and load/save with flags."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from engine.base import BaseMap
+from engine.errors import BadInputError, IOFailureError
+from engine.snapshot import load_snapshot, save_snapshot
+
+__all__ = ["add_key_flag", "load_map", "save_map", "signing_key"]
+
+KEY_ENV = "ADHASH_SIGN_KEY"
+
+
+def add_key_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sign-key-file",
+        help=f"sign and verify snapshots with the bytes of this file (or set {KEY_ENV})",
+    )
+
+
+def signing_key(args: argparse.Namespace) -> bytes | None:
+    """The key from ``--sign-key-file``, else from ``ADHASH_SIGN_KEY``, else None."""
+    path = getattr(args, "sign_key_file", None)
+    if path:
+        try:
+            key = Path(path).read_bytes().strip()
+        except OSError as exc:
+            raise IOFailureError(f"cannot read key file {path!r}: {exc.strerror}") from None
+        if not key:
+            raise BadInputError(f"key file {path!r} is empty")
+        return key
+    value = os.environ.get(KEY_ENV)
+    return value.encode() if value else None
+
+
+def load_map(path: str, args: argparse.Namespace) -> BaseMap:
+    return load_snapshot(path, key=signing_key(args))
+
+
+def save_map(m: BaseMap, path: str, args: argparse.Namespace) -> None:
+    save_snapshot(m, path, compress=bool(getattr(args, "compress", False)), key=signing_key(args))
