@@ -1,7 +1,8 @@
 """Instrumented hash maps: two-level chaining, Robin Hood, and an adaptive map.
 
 All three are ``collections.abc.MutableMapping`` with deterministic hashing, traceable
-operations (:func:`trace`), ``layout()``, ``stats()`` and ``check_invariants()``.
+operations (:func:`trace`), ``layout()``, ``stats()`` and ``check_invariants()``, and
+safe versioned snapshots (:func:`save_snapshot`, :func:`load_snapshot`).
 This package never imports Qt.
 """
 
@@ -32,6 +33,7 @@ from engine.events import (
 from engine.factory import MAP_KINDS, create_map
 from engine.hashing import HASH_FUNCTIONS, HashSpec, fast_hash, keyed_hash
 from engine.robinhood import RobinHoodMap
+from engine.snapshot import load_snapshot, save_snapshot
 from engine.tracing import trace
 
 __version__ = "0.1.0"
@@ -70,5 +72,7 @@ __all__ = [
     "create_map",
     "fast_hash",
     "keyed_hash",
+    "load_snapshot",
+    "save_snapshot",
     "trace",
 ]
