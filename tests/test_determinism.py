@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -157,8 +158,10 @@ def test_layouts_and_stats_are_identical_across_hash_seeds() -> None:
     assert layout["hash"] == {"name": "keyed", "seed": "000102030405060708090a0b0c0d0e0f"}
 
 
-def test_subprocess_output_matches_this_process() -> None:
+def test_subprocess_output_matches_this_process(tmp_path: Path) -> None:
+    script = tmp_path / "determinism_script.py"
+    script.write_text(SCRIPT, encoding="utf-8")
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        exec(compile(SCRIPT, "<determinism-script>", "exec"), {"__name__": "determinism"})
+        runpy.run_path(str(script), run_name="determinism")
     assert buffer.getvalue() == _run("2")
