@@ -117,6 +117,9 @@ class SamplingSettings(_Section):
 class LimitsSettings(_Section):
     csv_max_rows: int = Field(DEFAULT_MAX_ROWS, ge=0, description="0 disables the check")
     csv_max_bytes: int = Field(DEFAULT_MAX_BYTES, ge=0, description="0 disables the check")
+    snapshot_max_bytes: int = Field(
+        512 * 1024 * 1024, ge=1, description="ceiling for a snapshot's decompressed payload"
+    )
 
 
 class Settings(BaseModel):

@@ -47,7 +47,11 @@ def add_parsers(sub: SubParsers) -> None:
 def run_op(ctx: Context) -> int:
     args = ctx.args
     snapshot = args.snapshot
-    m = load_map(snapshot, args) if snapshot and Path(snapshot).exists() else ctx.build_map()
+    ceiling = ctx.settings.limits.snapshot_max_bytes
+    if snapshot and Path(snapshot).exists():
+        m = load_map(snapshot, args, ceiling)
+    else:
+        m = ctx.build_map()
     op = args.op
     result: dict[str, Any] = {"op": op}
     if op == "put":
@@ -84,7 +88,8 @@ def _parse_seeds(seeds: list[str]) -> list[tuple[str, str]]:
 
 def run_probe(ctx: Context) -> int:
     args = ctx.args
-    m: BaseMap = load_map(args.snapshot, args) if args.snapshot else ctx.build_map()
+    ceiling = ctx.settings.limits.snapshot_max_bytes
+    m: BaseMap = load_map(args.snapshot, args, ceiling) if args.snapshot else ctx.build_map()
     for key, value in _parse_seeds(args.seed):
         m[key] = value
     with trace(m) as events:

@@ -136,7 +136,8 @@ def run(ctx: Context) -> int:
         if args.latency_sample_every is None
         else args.latency_sample_every
     )
-    m = load_map(args.snapshot_in, args) if args.snapshot_in else ctx.build_map()
+    ceiling = ctx.settings.limits.snapshot_max_bytes
+    m = load_map(args.snapshot_in, args, ceiling) if args.snapshot_in else ctx.build_map()
     LOG.info("replaying %s on %s", args.csv, m.kind)
     result = replay(
         m,

@@ -41,6 +41,10 @@ def add_parsers(sub: SubParsers) -> None:
     c.set_defaults(handler=run_compact)
 
 
+def _ceiling(ctx: Context) -> int:
+    return ctx.settings.limits.snapshot_max_bytes
+
+
 def _where(m: BaseMap, key: Any) -> dict[str, Any] | None:
     """The physical position of ``key``: slot, or bucket/group/position, per table."""
     tables = m.tables() if isinstance(m, AdaptiveMap) else [m]
@@ -63,7 +67,7 @@ def run_inspect(ctx: Context) -> int:
     args = ctx.args
     if args.limit < 0:
         raise BadInputError("--limit must not be negative")
-    info = read_snapshot(args.infile, key=signing_key(args))
+    info = read_snapshot(args.infile, key=signing_key(args), max_payload=_ceiling(ctx))
     m = info.map
     data = describe(info)
     stats = m.stats()
@@ -131,7 +135,7 @@ def run_verify(ctx: Context) -> int:
     args = ctx.args
     if args.repair and not args.outfile:
         raise BadInputError("--repair needs --out FILE", "the input is never overwritten")
-    info = read_snapshot(args.infile, key=signing_key(args), check=False)
+    info = read_snapshot(args.infile, key=signing_key(args), check=False, max_payload=_ceiling(ctx))
     m = info.map
     try:
         m.check_invariants()
@@ -171,7 +175,7 @@ def run_verify(ctx: Context) -> int:
 
 def run_compact(ctx: Context) -> int:
     args = ctx.args
-    m = read_snapshot(args.infile, key=signing_key(args)).map
+    m = read_snapshot(args.infile, key=signing_key(args), max_payload=_ceiling(ctx)).map
     removed = m.compact()
     save_map(m, args.outfile, args)
     ctx.out.result(

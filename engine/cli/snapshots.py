@@ -37,8 +37,8 @@ def signing_key(args: argparse.Namespace) -> bytes | None:
     return value.encode() if value else None
 
 
-def load_map(path: str, args: argparse.Namespace) -> BaseMap:
-    return load_snapshot(path, key=signing_key(args))
+def load_map(path: str, args: argparse.Namespace, max_payload: int) -> BaseMap:
+    return load_snapshot(path, key=signing_key(args), max_payload=max_payload)
 
 
 def save_map(m: BaseMap, path: str, args: argparse.Namespace) -> None:
