@@ -76,6 +76,8 @@ class WorkloadSpec:
         for ok, message in checks:
             if not ok:
                 raise BadInputError(message, "see `engine generate-csv --help`")
+        if self.effective_distribution == "latest" and not self.insert_new_keys:
+            return replace(self, insert_new_keys=True)  # "latest": recent inserts are hot
         return self
 
     @property
@@ -122,8 +124,6 @@ def generate_rows(spec: WorkloadSpec) -> Iterator[list[tuple[str, str, str]]]:
     spec = spec.validated()
     rng = random.Random(spec.seed)
     dist = spec.effective_distribution
-    if dist == "latest" and not spec.insert_new_keys:
-        spec = replace(spec, insert_new_keys=True)  # "latest" means recent inserts are hot
     if spec.insert_new_keys:
         yield from _sequential_rows(spec, rng)
         return

@@ -51,7 +51,7 @@ def run(ctx: Context) -> int:
     args = ctx.args
     spec = PRESETS[args.preset] if args.preset else WorkloadSpec()
     given = {f.name: getattr(args, f.name) for f in fields(WorkloadSpec) if hasattr(args, f.name)}
-    spec = replace(spec, **{k: v for k, v in given.items() if v is not None})
+    spec = replace(spec, **{k: v for k, v in given.items() if v is not None}).validated()
     started = time.perf_counter()
     rows = write_workload(args.outfile, spec)
     elapsed = time.perf_counter() - started
