@@ -216,7 +216,9 @@ def read_snapshot(
         or document["map"].get("kind") != kinds[kind_code]
     ):
         raise _bad(name, "payload does not describe the map the header names")
-    m = map_from_state(document["map"])
+    # A table may need more positions than entries (it never shrinks), but not wildly more
+    # than the file could describe: at most max(2**20, 16 per payload byte).
+    m = map_from_state(document["map"], cell_budget=max(1 << 20, 16 * len(payload)))
     if check:
         m.check_invariants()
     return SnapshotInfo(

@@ -9,6 +9,7 @@ Keys and values are typed ``[tag, data]`` pairs so nothing is ambiguous: ``s`` s
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from typing import Any
 
@@ -23,6 +24,10 @@ from engine.stats import hist_add
 __all__ = ["map_from_state", "map_to_state"]
 
 _MAX_DEPTH = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Table positions (slots or cells) a snapshot may ask for; set per load from the
+#: payload's size so a tiny file cannot make the loader allocate gigabytes.
+_cell_budget: list[int] = [1 << 20]
 
 
 def encode(value: Any, depth: int = 0) -> list[Any]:
@@ -37,6 +42,9 @@ def encode(value: Any, depth: int = 0) -> list[Any]:
     if kind is int:
         return ["i", value]
     if kind is str:
+        if _SURROGATE.search(value):
+            # JSON would re-join an escaped surrogate pair into one character on reading
+            return ["z", value.encode("utf-8", "surrogatepass").hex()]
         return ["s", value]
     if kind is float:
         return ["f", value]
@@ -67,6 +75,8 @@ def decode(data: Any, depth: int = 0) -> Any:
         return body
     if tag == "s" and type(body) is str:
         return body
+    if tag == "z" and type(body) is str:
+        return bytes.fromhex(body).decode("utf-8", "surrogatepass")
     if tag == "f" and type(body) in (float, int):
         return float(body)
     if tag == "b" and type(body) is str:
@@ -154,7 +164,23 @@ def _robinhood_state(m: RobinHoodMap) -> dict[str, Any]:
     }
 
 
+def _check_budget(options: Any, groups: int = 1) -> None:
+    if not isinstance(options, dict) or type(options.get("capacity")) is not int:
+        raise ValueError("options must name an int capacity")
+    if type(groups) is not int or groups < 1:
+        raise ValueError("groups must be a positive int")
+    if options["capacity"] * groups > _cell_budget[0]:
+        raise PolicyError(
+            f"the snapshot asks for a table of {options['capacity'] * groups} positions, far "
+            "more than its size justifies",
+            "compact the map before saving it, or raise limits.snapshot_max_bytes",
+        )
+
+
 def _robinhood_from(data: dict[str, Any]) -> RobinHoodMap:
+    _check_budget(data["options"])
+    if not isinstance(data["slots"], list) or len(data["slots"]) != data["options"]["capacity"]:
+        raise ValueError("slots must list every slot of the capacity")
     m = RobinHoodMap(**data["options"])
     slots = data["slots"]
     if not isinstance(slots, list) or len(slots) != m.capacity:
@@ -210,6 +236,7 @@ def _chaining_state(m: ChainingMap) -> dict[str, Any]:
 
 
 def _chaining_from(data: dict[str, Any]) -> ChainingMap:
+    _check_budget(data["options"], data["options"].get("groups", 4))
     m = ChainingMap(**data["options"])
     total = m.capacity * m.groups
     cells = data["cells"]
@@ -322,9 +349,11 @@ def map_to_state(m: BaseMap) -> dict[str, Any]:
     return {"kind": m.kind, **writer(m)}  # type: ignore[operator]
 
 
-def map_from_state(data: Any) -> BaseMap:
+def map_from_state(data: Any, cell_budget: int | None = None) -> BaseMap:
     """Rebuild a map from :func:`map_to_state` data. Raises :class:`BadInputError` for
     anything malformed; the caller runs ``check_invariants`` on the result."""
+    if cell_budget is not None:
+        _cell_budget[0] = cell_budget
     try:
         if not isinstance(data, dict):
             raise ValueError("the map state must be an object")
@@ -332,7 +361,7 @@ def map_from_state(data: Any) -> BaseMap:
         if reader is None:
             raise ValueError(f"unknown map kind {data.get('kind')!r}")
         return reader(data)
-    except BadInputError:
+    except (BadInputError, PolicyError):
         raise
     except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
         raise BadInputError(
