@@ -25,9 +25,7 @@ __all__ = ["map_from_state", "map_to_state"]
 
 _MAX_DEPTH = 64
 _SURROGATE = re.compile("[\ud800-\udfff]")
-#: Table positions (slots or cells) a snapshot may ask for; set per load from the
-#: payload's size so a tiny file cannot make the loader allocate gigabytes.
-_cell_budget: list[int] = [1 << 20]
+DEFAULT_CELL_BUDGET = 1 << 20
 
 
 def encode(value: Any, depth: int = 0) -> list[Any]:
@@ -164,12 +162,13 @@ def _robinhood_state(m: RobinHoodMap) -> dict[str, Any]:
     }
 
 
-def _check_budget(options: Any, groups: int = 1) -> None:
+def _check_budget(options: Any, budget: int, groups: int = 1) -> None:
+    """Refuse a table of more positions than ``budget`` before allocating it."""
     if not isinstance(options, dict) or type(options.get("capacity")) is not int:
         raise ValueError("options must name an int capacity")
     if type(groups) is not int or groups < 1:
         raise ValueError("groups must be a positive int")
-    if options["capacity"] * groups > _cell_budget[0]:
+    if options["capacity"] * groups > budget:
         raise PolicyError(
             f"the snapshot asks for a table of {options['capacity'] * groups} positions, far "
             "more than its size justifies",
@@ -177,8 +176,8 @@ def _check_budget(options: Any, groups: int = 1) -> None:
         )
 
 
-def _robinhood_from(data: dict[str, Any]) -> RobinHoodMap:
-    _check_budget(data["options"])
+def _robinhood_from(data: dict[str, Any], budget: int) -> RobinHoodMap:
+    _check_budget(data["options"], budget)
     if not isinstance(data["slots"], list) or len(data["slots"]) != data["options"]["capacity"]:
         raise ValueError("slots must list every slot of the capacity")
     m = RobinHoodMap(**data["options"])
@@ -235,8 +234,8 @@ def _chaining_state(m: ChainingMap) -> dict[str, Any]:
     }
 
 
-def _chaining_from(data: dict[str, Any]) -> ChainingMap:
-    _check_budget(data["options"], data["options"].get("groups", 4))
+def _chaining_from(data: dict[str, Any], budget: int) -> ChainingMap:
+    _check_budget(data["options"], budget, data["options"].get("groups", 4))
     m = ChainingMap(**data["options"])
     total = m.capacity * m.groups
     cells = data["cells"]
@@ -295,10 +294,10 @@ def _adaptive_state(m: AdaptiveMap) -> dict[str, Any]:
     }
 
 
-def _adaptive_from(data: dict[str, Any]) -> AdaptiveMap:
+def _adaptive_from(data: dict[str, Any], budget: int) -> AdaptiveMap:
     opts = AdaptiveOptions.model_validate(data["options"])
     m = AdaptiveMap(**opts.model_dump(exclude={"guardrails"}), guardrails=opts.guardrails)
-    m._active = _adopt(m, map_from_state(data["active"]))
+    m._active = _adopt(m, map_from_state(data["active"], budget))
     log = data["migration_log"]
     if not isinstance(log, list) or not all(isinstance(e, dict) for e in log):
         raise ValueError("migration_log must be a list of objects")
@@ -307,7 +306,7 @@ def _adaptive_from(data: dict[str, Any]) -> AdaptiveMap:
     if mig is not None:
         if not isinstance(mig, dict) or not m._migration_log:
             raise ValueError("a migration needs its log entry")
-        target = _adopt(m, map_from_state(mig["target"]))
+        target = _adopt(m, map_from_state(mig["target"], budget))
         if not isinstance(mig["reason"], str):
             raise ValueError("migration reason must be text")
         m._migration = Migration(
@@ -349,18 +348,16 @@ def map_to_state(m: BaseMap) -> dict[str, Any]:
     return {"kind": m.kind, **writer(m)}  # type: ignore[operator]
 
 
-def map_from_state(data: Any, cell_budget: int | None = None) -> BaseMap:
+def map_from_state(data: Any, cell_budget: int = DEFAULT_CELL_BUDGET) -> BaseMap:
     """Rebuild a map from :func:`map_to_state` data. Raises :class:`BadInputError` for
     anything malformed; the caller runs ``check_invariants`` on the result."""
-    if cell_budget is not None:
-        _cell_budget[0] = cell_budget
     try:
         if not isinstance(data, dict):
             raise ValueError("the map state must be an object")
         reader = _READERS.get(data.get("kind"))  # type: ignore[arg-type]
         if reader is None:
             raise ValueError(f"unknown map kind {data.get('kind')!r}")
-        return reader(data)
+        return reader(data, cell_budget)
     except (BadInputError, PolicyError):
         raise
     except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
