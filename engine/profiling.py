@@ -20,12 +20,16 @@ def profile_workload(
 ) -> dict[str, Any]:
     """Replay the first ``sample`` operations on every backend (best of ``rounds``) and
     recommend the fastest, with its probe counts as the reason. O(sample x backends)."""
-    ops = list(islice(workload.rows(), sample))
+    rows = workload.rows()
+    try:
+        ops = list(islice(rows, sample))
+    finally:
+        rows.close()  # closes the file even when the sample stops early
     results: dict[str, dict[str, Any]] = {}
     for backend in ("chaining", "robinhood", "adaptive"):
         best = float("inf")
         m = build(backend)
-        for _ in range(rounds):
+        for _ in range(max(1, rounds)):
             m = build(backend)
             get, put, discard = m.get, m.put, m.discard
             started = time.perf_counter()

@@ -60,9 +60,7 @@ def run_dna(ctx: Context) -> int:
     args = ctx.args
     if args.top < 0:
         raise BadInputError("--top must not be negative")
-    _, options = ctx.settings.map_options()
     hashfn = ctx.build_map().hash_spec.function()
-    del options
     report = analyse_workload(WorkloadFile(args.csv, csv_limits(ctx)), hashfn, args.top)
     risk = report["collision_risk"]
     lines = [
