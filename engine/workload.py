@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final
@@ -229,7 +229,7 @@ class WorkloadFile:
             "raise --csv-max-rows (0 disables the check) if the file is trusted",
         )
 
-    def rows(self) -> Iterator[tuple[str, str, str | None]]:
+    def rows(self) -> Generator[tuple[str, str, str | None], None, None]:
         """Stream validated operations. Raises :class:`WorkloadError` at the first bad row."""
         reader = self.reader()
         op_col, key_col, value_col = self.columns
