@@ -45,6 +45,8 @@ class ReplayProgress:
     rows: int = 0
     ops: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OPS, 0))
     compactions: int = 0
+    latency: dict[str, Reservoir] = field(default_factory=dict)
+    final: bool = False
 
 
 @dataclass
@@ -80,7 +82,7 @@ class _Runner:
         }
         self.every = options.latency_sample_every if options.latency_sample_k > 0 else 0
         self.max_rows = workload.limits.max_rows
-        self.progress = ReplayProgress(started=time.perf_counter())
+        self.progress = ReplayProgress(started=time.perf_counter(), latency=self.latency)
         self.next_sample = self.every or -1
         self.next_clock = _CLOCK_EVERY
         self.last_compact = self.progress.started
@@ -215,6 +217,9 @@ def replay(
     finally:
         workload.close()
     elapsed = time.perf_counter() - runner.progress.started
+    if options.tick is not None:
+        runner.progress.final = True
+        runner.emit_tick(number)
     ops["get"] += gets
     ops["put"] += puts
     ops["del"] += dels

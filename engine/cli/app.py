@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from engine import __version__
-from engine.cli import cmd_analyse, cmd_config, cmd_generate, cmd_ops, cmd_run, cmd_snapshot
+from engine.cli import (
+    cmd_analyse,
+    cmd_config,
+    cmd_generate,
+    cmd_metrics,
+    cmd_ops,
+    cmd_run,
+    cmd_snapshot,
+)
 from engine.cli.context import Context
 from engine.cli.output import (
     LOG,
@@ -98,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_ops.add_parsers(sub)
     cmd_config.add_parser(sub)
     cmd_snapshot.add_parsers(sub)
+    cmd_metrics.add_parser(sub)
     demo = sub.add_parser("demo", help="a short tour of the three maps")
     demo.set_defaults(handler=_run_demo)
     return parser
@@ -138,6 +147,8 @@ def _run(argv: Sequence[str] | None) -> int:
     command = args.command
     if command == "config":
         command = f"config {args.config_action}"
+    elif command == "metrics":
+        command = f"metrics {args.metrics_action}"
     ctx = Context(args=args, settings=settings, backend=backend, out=Output(args.json, command))
     handler = args.handler
     code: int = handler(ctx)

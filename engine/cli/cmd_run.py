@@ -11,7 +11,8 @@ from engine.cli.context import Context, SubParsers
 from engine.cli.output import LOG
 from engine.cli.snapshots import add_key_flag, load_map, save_map
 from engine.errors import BadInputError, PolicyError
-from engine.replay import ReplayOptions, ReplayResult, replay
+from engine.metrics import MetricsProducer, NdjsonSink
+from engine.replay import ReplayOptions, ReplayProgress, ReplayResult, replay
 from engine.workload import CsvLimits, WorkloadFile
 
 __all__ = ["add_csv_limits", "add_parser", "build_summary"]
@@ -62,6 +63,14 @@ def add_parser(sub: SubParsers) -> None:
     p.add_argument("--compress", action="store_true", help="gzip the snapshot")
     add_key_flag(p)
     p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
+    p.add_argument("--metrics-out-dir", help="write metrics.v1 ticks to DIR/metrics.ndjson")
+    p.add_argument("--metrics-max-ticks", type=int, help="keep only the last N ticks")
+    p.add_argument(
+        "--metrics-every-ops", type=int, default=10_000, help="a tick every N operations"
+    )
+    p.add_argument(
+        "--metrics-every-seconds", type=float, default=1.0, help="and at least every S seconds"
+    )
     add_csv_limits(p)
     p.set_defaults(handler=run)
 
@@ -77,6 +86,10 @@ def _check_flags(ctx: Context) -> None:
         raise BadInputError("--latency-sample-k must not be negative")
     if args.latency_sample_every is not None and args.latency_sample_every < 1:
         raise BadInputError("--latency-sample-every must be at least 1")
+    if args.metrics_every_ops < 1 or args.metrics_every_seconds <= 0:
+        raise BadInputError("--metrics-every-ops must be >= 1 and --metrics-every-seconds > 0")
+    if args.metrics_max_ticks is not None and args.metrics_max_ticks < 1:
+        raise BadInputError("--metrics-max-ticks must be at least 1")
     if args.compact_interval is not None and args.compact_interval <= 0:
         raise BadInputError("--compact-interval must be positive")
 
@@ -139,13 +152,31 @@ def run(ctx: Context) -> int:
     ceiling = ctx.settings.limits.snapshot_max_bytes
     m = load_map(args.snapshot_in, args, ceiling) if args.snapshot_in else ctx.build_map()
     LOG.info("replaying %s on %s", args.csv, m.kind)
-    result = replay(
-        m,
-        workload,
-        ReplayOptions(
-            latency_sample_k=k, latency_sample_every=every, compact_interval=args.compact_interval
-        ),
+    sink = (
+        NdjsonSink(args.metrics_out_dir, args.metrics_max_ticks) if args.metrics_out_dir else None
     )
+    producer = MetricsProducer()
+
+    def tick(current: Any, progress: ReplayProgress) -> None:
+        if sink is not None:
+            sink.write(producer.tick(current, progress.latency))
+
+    try:
+        result = replay(
+            m,
+            workload,
+            ReplayOptions(
+                latency_sample_k=k,
+                latency_sample_every=every,
+                compact_interval=args.compact_interval,
+                tick=tick if sink is not None else None,
+                tick_every_ops=args.metrics_every_ops if sink is not None else 0,
+                tick_every_seconds=args.metrics_every_seconds if sink is not None else 0.0,
+            ),
+        )
+    finally:
+        if sink is not None:
+            sink.close()
     summary = build_summary(ctx, result, m, every if k > 0 else 0)
     if args.snapshot_out:
         save_map(m, args.snapshot_out, args)
