@@ -35,6 +35,7 @@ class ReplayOptions:
     tick: Callable[[BaseMap, ReplayProgress], None] | None = None
     tick_every_ops: int = 0
     tick_every_seconds: float = 0.0
+    on_latency: Callable[[str, float], None] | None = None
 
 
 @dataclass
@@ -112,6 +113,8 @@ class _Runner:
             elapsed = time.perf_counter() - started
             self.latency["overall"].offer(elapsed)
             self.latency[op].offer(elapsed)
+            if self.options.on_latency is not None:
+                self.options.on_latency(op, elapsed)
         else:
             self.run_one(row, number)
         if number >= self.next_clock:

@@ -151,3 +151,68 @@ def test_a_killed_run_leaves_complete_lines_parseable(tmp_path: Path) -> None:
     assert len(complete) >= 5
     for line in complete:
         MetricsTick.model_validate_json(line)
+
+
+def test_prometheus_endpoint_serves_the_run(tmp_path: Path) -> None:
+    """--metrics-port 0 picks a free port, logs it, and /metrics shows the replay."""
+    import re
+    import urllib.request
+
+    csv_path = _workload(tmp_path / "w.csv", 400_000, keys=5000)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "engine.cli",
+            "--log-level",
+            "info",
+            "run-csv",
+            "--csv",
+            str(csv_path),
+            "--metrics-port",
+            "0",
+            "--metrics-every-ops",
+            "2000",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    port = None
+    for _ in range(50):
+        line = proc.stderr.readline()
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/metrics", line)
+        if found:
+            port = int(found.group(1))
+            break
+    assert port, "the chosen port was not logged"
+    seen = 0.0
+    body = ""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                body = r.read().decode()
+        except OSError:
+            break
+        values = re.findall(r"^hashmap_ops_total (\S+)$", body, re.M)
+        if values and float(values[0]) > 0:
+            seen = float(values[0])
+            break
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert seen > 0
+    for name in (
+        "hashmap_puts_total",
+        "hashmap_load_factor",
+        "hashmap_backend_info",
+        "hashmap_avg_probe_estimate",
+        "hashmap_op_latency_seconds_bucket",
+        "hashmap_probe_length_bucket",
+        "hashmap_migrations_total",
+    ):
+        assert name in body, name

@@ -10,8 +10,9 @@ from engine.atomicio import atomic_write_text
 from engine.cli.context import Context, SubParsers
 from engine.cli.output import LOG
 from engine.cli.snapshots import add_key_flag, load_map, save_map
-from engine.errors import BadInputError, PolicyError
+from engine.errors import BadInputError
 from engine.metrics import MetricsProducer, NdjsonSink
+from engine.prometheus import MetricsServer
 from engine.replay import ReplayOptions, ReplayProgress, ReplayResult, replay
 from engine.workload import CsvLimits, WorkloadFile
 
@@ -62,7 +63,10 @@ def add_parser(sub: SubParsers) -> None:
     p.add_argument("--snapshot-out", help="save the final map to this snapshot")
     p.add_argument("--compress", action="store_true", help="gzip the snapshot")
     add_key_flag(p)
-    p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
+    p.add_argument(
+        "--metrics-port", type=int, help="serve Prometheus /metrics on this port (0: any free)"
+    )
+    p.add_argument("--metrics-host", default="127.0.0.1", help="address to serve metrics on")
     p.add_argument("--metrics-out-dir", help="write metrics.v1 ticks to DIR/metrics.ndjson")
     p.add_argument("--metrics-max-ticks", type=int, help="keep only the last N ticks")
     p.add_argument(
@@ -77,11 +81,8 @@ def add_parser(sub: SubParsers) -> None:
 
 def _check_flags(ctx: Context) -> None:
     args = ctx.args
-    if args.metrics_port is not None:
-        raise PolicyError(
-            "the metrics endpoint is not available in this version",
-            "run without --metrics-port; metrics support is planned",
-        )
+    if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
+        raise BadInputError("--metrics-port must be between 0 and 65535")
     if args.latency_sample_k is not None and args.latency_sample_k < 0:
         raise BadInputError("--latency-sample-k must not be negative")
     if args.latency_sample_every is not None and args.latency_sample_every < 1:
@@ -155,11 +156,22 @@ def run(ctx: Context) -> int:
     sink = (
         NdjsonSink(args.metrics_out_dir, args.metrics_max_ticks) if args.metrics_out_dir else None
     )
+    server = None
+    if args.metrics_port is not None:
+        server = MetricsServer(args.metrics_host, args.metrics_port)
+        LOG.info("serving metrics on http://%s:%d/metrics", server.host, server.port)
     producer = MetricsProducer()
+    ticking = sink is not None or server is not None
 
     def tick(current: Any, progress: ReplayProgress) -> None:
+        produced = producer.tick(current, progress.latency)
         if sink is not None:
-            sink.write(producer.tick(current, progress.latency))
+            sink.write(produced)
+        if server is not None:
+            server.collector.update(produced)
+
+    if server is not None:
+        server.collector.update(producer.tick(m))
 
     try:
         result = replay(
@@ -169,15 +181,20 @@ def run(ctx: Context) -> int:
                 latency_sample_k=k,
                 latency_sample_every=every,
                 compact_interval=args.compact_interval,
-                tick=tick if sink is not None else None,
-                tick_every_ops=args.metrics_every_ops if sink is not None else 0,
-                tick_every_seconds=args.metrics_every_seconds if sink is not None else 0.0,
+                tick=tick if ticking else None,
+                tick_every_ops=args.metrics_every_ops if ticking else 0,
+                tick_every_seconds=args.metrics_every_seconds if ticking else 0.0,
+                on_latency=server.collector.observe_latency if server is not None else None,
             ),
         )
     finally:
         if sink is not None:
             sink.close()
+        if server is not None:
+            server.close()
     summary = build_summary(ctx, result, m, every if k > 0 else 0)
+    if server is not None:
+        summary["metrics_port"] = server.port
     if args.snapshot_out:
         save_map(m, args.snapshot_out, args)
         LOG.info("wrote snapshot %s", args.snapshot_out)

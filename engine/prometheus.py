@@ -1,0 +1,145 @@
+"""Prometheus exposition of the metrics ticks, built on prometheus-client.
+
+The replay thread hands each new tick to :class:`TickCollector` (one reference
+assignment, so the scrape thread always sees a whole tick); a scrape turns the latest
+tick into metric families. Names follow the established ``hashmap_*`` set, plus
+histograms of per-operation latency (seconds) and of probe lengths.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from engine.errors import IOFailureError
+
+__all__ = ["LATENCY_BUCKETS", "PROBE_BUCKETS", "MetricsServer", "TickCollector"]
+
+LATENCY_BUCKETS = (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 1e-2)
+PROBE_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 32, 64, 128)
+
+
+class TickCollector(Collector):
+    """Serves the latest tick; ``observe_latency`` feeds the latency histograms."""
+
+    def __init__(self) -> None:
+        self._tick: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+        self._latency = {op: [0] * (len(LATENCY_BUCKETS) + 1) for op in ("put", "get", "del")}
+        self._latency_sum = dict.fromkeys(("put", "get", "del"), 0.0)
+
+    def update(self, tick: dict[str, Any]) -> None:
+        self._tick = tick
+
+    def observe_latency(self, op: str, seconds: float) -> None:
+        """Count one sampled operation's latency. O(buckets)."""
+        with self._lock:
+            counts = self._latency[op]
+            for i, bound in enumerate(LATENCY_BUCKETS):
+                if seconds <= bound:
+                    counts[i] += 1
+                    break
+            else:
+                counts[-1] += 1
+            self._latency_sum[op] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        tick = self._tick
+        if tick is None:
+            return
+        for name, field, text in (
+            ("hashmap_ops_total", "ops", "operations replayed"),
+            ("hashmap_puts_total", "puts", "put operations"),
+            ("hashmap_gets_total", "gets", "get operations"),
+            ("hashmap_dels_total", "dels", "delete operations"),
+            ("hashmap_migrations_total", "migrations", "adaptive migrations started"),
+            ("hashmap_compactions_total", "compactions", "tombstone compactions"),
+        ):
+            yield CounterMetricFamily(name.removesuffix("_total"), text, value=tick[field])
+        yield GaugeMetricFamily(
+            "hashmap_load_factor", "entries per slot or bucket", value=tick["load_factor"]
+        )
+        chaining = tick["backend"] == "chaining"
+        yield GaugeMetricFamily(
+            "hashmap_max_group_len",
+            "longest chain (chaining backend)",
+            value=tick["max_probe"] if chaining else 0,
+        )
+        yield GaugeMetricFamily(
+            "hashmap_avg_probe_estimate", "mean probes for a hit", value=tick["avg_probe"]
+        )
+        yield GaugeMetricFamily(
+            "hashmap_tombstone_ratio", "tombstones per slot", value=tick["tombstone_ratio"]
+        )
+        info = InfoMetricFamily("hashmap_backend", "the backend in charge")
+        info.add_metric([], {"name": tick["backend"]})
+        yield info
+        yield self._latency_family()
+        yield _probe_family(tick["probe_hist"])
+
+    def _latency_family(self) -> HistogramMetricFamily:
+        family = HistogramMetricFamily(
+            "hashmap_op_latency_seconds", "sampled per-operation latency", labels=["op"]
+        )
+        with self._lock:
+            for op, counts in self._latency.items():
+                family.add_metric([op], _cumulative(LATENCY_BUCKETS, counts), self._latency_sum[op])
+        return family
+
+
+def _cumulative(bounds: Iterable[float], counts: list[int]) -> list[tuple[str, float]]:
+    out, running = [], 0
+    for bound, count in zip(bounds, counts, strict=False):
+        running += count
+        out.append((repr(float(bound)), float(running)))
+    out.append(("+Inf", float(running + counts[-1])))
+    return out
+
+
+def _probe_family(pairs: list[list[int]]) -> HistogramMetricFamily:
+    counts = [0] * (len(PROBE_BUCKETS) + 1)
+    total = 0
+    for length, count in pairs:
+        total += length * count
+        for i, bound in enumerate(PROBE_BUCKETS):
+            if length <= bound:
+                counts[i] += count
+                break
+        else:
+            counts[-1] += count
+    family = HistogramMetricFamily("hashmap_probe_length", "probes per operation")
+    family.add_metric([], _cumulative(PROBE_BUCKETS, counts), float(total))
+    return family
+
+
+class MetricsServer:
+    """``/metrics`` on ``host:port`` (0 picks a free port) until :meth:`close`."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.collector = TickCollector()
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(self.collector)
+        try:
+            self._server, self._thread = start_http_server(port, addr=host, registry=self.registry)
+        except OSError as exc:
+            raise IOFailureError(
+                f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}",
+                "pick a free port, or 0 for any",
+            ) from None
+        self.host = host
+        self.port = int(self._server.server_port)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
