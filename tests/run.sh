@@ -7,8 +7,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 UV_VERSION="0.13.9"
-# Debian packages that Qt needs to render offscreen (fonts-dejavu-core so text is not boxes).
-QT_DEBS=(libegl1 libgl1 libfontconfig1 libglib2.0-0 libdbus-1-3 libxkbcommon0 fonts-dejavu-core)
+# Debian packages: what Qt needs to render offscreen (fonts-dejavu-core so text is not
+# boxes), and a real Prometheus server for the metrics integration test.
+QT_DEBS=(libegl1 libgl1 libfontconfig1 libglib2.0-0 libdbus-1-3 libxkbcommon0 fonts-dejavu-core
+         prometheus)
 
 banner() {
     printf '\n==> %s\n' "$*"

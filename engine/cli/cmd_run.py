@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from typing import Any
 
 from engine.atomicio import atomic_write_text
@@ -67,6 +68,12 @@ def add_parser(sub: SubParsers) -> None:
         "--metrics-port", type=int, help="serve Prometheus /metrics on this port (0: any free)"
     )
     p.add_argument("--metrics-host", default="127.0.0.1", help="address to serve metrics on")
+    p.add_argument(
+        "--metrics-linger",
+        type=float,
+        default=0.0,
+        help="keep serving /metrics this many seconds after the run (for a last scrape)",
+    )
     p.add_argument("--metrics-out-dir", help="write metrics.v1 ticks to DIR/metrics.ndjson")
     p.add_argument("--metrics-max-ticks", type=int, help="keep only the last N ticks")
     p.add_argument(
@@ -83,6 +90,8 @@ def _check_flags(ctx: Context) -> None:
     args = ctx.args
     if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
         raise BadInputError("--metrics-port must be between 0 and 65535")
+    if not 0 <= args.metrics_linger <= 86_400:
+        raise BadInputError("--metrics-linger must be between 0 and 86400 seconds")
     if args.latency_sample_k is not None and args.latency_sample_k < 0:
         raise BadInputError("--latency-sample-k must not be negative")
     if args.latency_sample_every is not None and args.latency_sample_every < 1:
@@ -187,6 +196,9 @@ def run(ctx: Context) -> int:
                 on_latency=server.collector.observe_latency if server is not None else None,
             ),
         )
+        if server is not None and args.metrics_linger:
+            LOG.info("run finished; serving metrics for %.1f more seconds", args.metrics_linger)
+            time.sleep(args.metrics_linger)
     finally:
         if sink is not None:
             sink.close()
