@@ -20,7 +20,7 @@ banner() {
 if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     missing=()
     for pkg in "${QT_DEBS[@]}"; do
-        if ! dpkg -s "$pkg" >/dev/null 2>&1; then
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
             missing+=("$pkg")
         fi
     done
