@@ -20,6 +20,7 @@ from engine.cli import (
     cmd_metrics,
     cmd_ops,
     cmd_run,
+    cmd_serve,
     cmd_snapshot,
 )
 from engine.cli.context import Context
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_config.add_parser(sub)
     cmd_snapshot.add_parsers(sub)
     cmd_metrics.add_parser(sub)
+    cmd_serve.add_parser(sub)
     demo = sub.add_parser("demo", help="a short tour of the three maps")
     demo.set_defaults(handler=_run_demo)
     return parser

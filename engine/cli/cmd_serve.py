@@ -1,0 +1,59 @@
+"""``engine serve``: the JSON API and /metrics over an NDJSON metrics file."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from engine.cli.context import Context, SubParsers
+from engine.cli.output import LOG
+from engine.errors import BadInputError
+from engine.server import MetricsStore, read_token, serve
+
+__all__ = ["add_parser"]
+
+
+def add_parser(sub: SubParsers) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="serve a metrics.ndjson file as a JSON API and Prometheus /metrics",
+        description="Serve ticks from FILE.ndjson (during or after a run) until stopped.",
+    )
+    p.add_argument("--source", required=True, help="metrics.ndjson written by run-csv")
+    p.add_argument("--follow", action="store_true", help="keep reading as the file grows")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=9090, help="port (0 picks a free one)")
+    p.add_argument("--token-file", help="require this bearer token (or set ADHASH_TOKEN)")
+    p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    p.add_argument("--tls-key", help="and this private key (PEM)")
+    p.add_argument("--history-limit", type=int, default=1000, help="ticks kept in memory")
+    p.set_defaults(handler=run)
+
+
+def run(ctx: Context) -> int:
+    args = ctx.args
+    if not 0 <= args.port <= 65535:
+        raise BadInputError("--port must be between 0 and 65535")
+    if not 1 <= args.history_limit <= 1_000_000:
+        raise BadInputError("--history-limit must be between 1 and 1,000,000")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise BadInputError("--tls-cert and --tls-key go together")
+    token = read_token(args.token_file, os.environ.get("ADHASH_TOKEN"))
+    store = MetricsStore(args.source, history_limit=args.history_limit)
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
+    running = serve(store, args.host, args.port, token=token, follow=args.follow, tls=tls)
+    httpd = next(running)
+    scheme = "https" if tls else "http"
+    url = f"{scheme}://{args.host}:{httpd.server_port}"
+    LOG.info("serving %s from %s", url, args.source)
+    ctx.out.result(
+        {"url": url, "ticks": len(store.ticks), "token_required": token is not None},
+        f"serving {url} ({len(store.ticks)} ticks; Ctrl-C to stop)",
+    )
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        LOG.info("stopped")
+    finally:
+        running.close()
+    return 0
