@@ -546,7 +546,7 @@ class AdaptiveMap(BaseMap):
             "tables": tables,
         }
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self, full: bool = True) -> dict[str, Any]:
         """Counters over the map's whole life (all backends, retired ones included),
         the active backend's structural metrics and the migration state."""
         totals = BaseMap.__new__(AdaptiveMap)
@@ -571,7 +571,7 @@ class AdaptiveMap(BaseMap):
         out["migrations_completed"] = self._completed
         out["migration"] = self.migration_progress()
         out["migration_history"] = self.migration_history()
-        out.update(current._structure_stats())
+        out.update(current._structure_stats(full))
         return out
 
     def check_invariants(self) -> None:

@@ -290,10 +290,11 @@ class BaseMap(MutableMapping[Any, Any]):
             },
         }
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self, full: bool = True) -> dict[str, Any]:
         """Counters: ops by kind, probe totals and histogram, resizes, compactions,
         tombstones, load factor, capacity and the backend's structural metrics.
-        O(capacity of the histograms), not O(size)."""
+        ``full=False`` leaves out what needs a pass over the table (the Robin Hood DIB
+        histogram), for frequent callers such as the metrics producer."""
         out: dict[str, Any] = {
             "backend": self.kind,
             "size": self._size,
@@ -304,10 +305,10 @@ class BaseMap(MutableMapping[Any, Any]):
         out["resizes"] = self._resizes
         out["compactions"] = self._compactions
         out["migrations"] = 0
-        out.update(self._structure_stats())
+        out.update(self._structure_stats(full))
         return out
 
-    def _structure_stats(self) -> dict[str, Any]:
+    def _structure_stats(self, full: bool = True) -> dict[str, Any]:
         return {}
 
 

@@ -459,7 +459,7 @@ class ChainingMap(BaseMap):
             "buckets": buckets,
         }
 
-    def _structure_stats(self) -> dict[str, Any]:
+    def _structure_stats(self, full: bool = True) -> dict[str, Any]:
         used = sum(self._chain_hist)
         return {
             "tombstones": 0,

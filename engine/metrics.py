@@ -106,7 +106,7 @@ class MetricsProducer:
     def tick(self, m: BaseMap, latency: dict[str, Reservoir] | None = None) -> dict[str, Any]:
         """A ``metrics.v1`` tick for ``m`` now. O(probe histogram + new events)."""
         now = time.perf_counter() - self.started
-        stats = m.stats()
+        stats = m.stats(full=False)
         history = m.history()
         fresh = history[self._seen_events :] if len(history) >= self._seen_events else history
         self._seen_events = len(history)

@@ -140,6 +140,15 @@ class MetricsServer:
         self.host = host
         self.port = int(self._server.server_port)
 
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    def close(self, wait: bool = False) -> None:
+        """Stop serving. Without ``wait`` the stop runs in the background: the serving
+        loop notices it within half a second, which a finished run need not sit out."""
+
+        def stop() -> None:
+            self._server.shutdown()
+            self._server.server_close()
+
+        if wait:
+            stop()
+        else:
+            threading.Thread(target=stop, daemon=True).start()

@@ -686,17 +686,19 @@ class RobinHoodMap(BaseMap):
                 hist_add(counts, dibs[i])
         return hist_pairs(counts)
 
-    def _structure_stats(self) -> dict[str, Any]:
+    def _structure_stats(self, full: bool = True) -> dict[str, Any]:
         capacity = self._mask + 1
-        return {
+        out: dict[str, Any] = {
             "tombstones": self._tombstones,
             "tombstone_ratio": self._tombstones / capacity,
             "max_probe_current": self.max_probe,
             "avg_probe_current": self.avg_probe,
-            "dib_histogram": self.dib_histogram(),
             "deletion": self._deletion,
             "max_load_factor": self._max_load,
         }
+        if full:
+            out["dib_histogram"] = self.dib_histogram()
+        return out
 
     def check_invariants(self) -> None:
         """Raise :class:`InvariantError` naming the first broken invariant. O(capacity)."""
