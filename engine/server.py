@@ -73,8 +73,8 @@ class MetricsStore:
             if not line.strip():
                 continue
             try:
-                MetricsTick.model_validate_json(line)
-                tick = json.loads(line)  # as written: keeps fields later versions add
+                tick = json.loads(line)  # kept as written: fields later versions add stay
+                MetricsTick.model_validate(tick)
             except (ValidationError, ValueError):
                 self.skipped += 1
                 continue

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -266,7 +265,3 @@ def default_config_text() -> str:
         f"# or {ENV_PREFIX}ROBINHOOD__MAX_LOAD_FACTOR=0.8. See docs/config.md.\n\n"
     )
     return header + settings_to_toml(Settings.model_construct())
-
-
-def config_path_exists(path: str) -> bool:
-    return Path(path).exists()

@@ -162,10 +162,11 @@ def _robinhood_state(m: RobinHoodMap) -> dict[str, Any]:
     }
 
 
-def _check_budget(options: Any, budget: int, groups: int = 1) -> None:
+def _check_budget(options: Any, budget: int, grouped: bool = False) -> None:
     """Refuse a table of more positions than ``budget`` before allocating it."""
     if not isinstance(options, dict) or type(options.get("capacity")) is not int:
         raise ValueError("options must name an int capacity")
+    groups = options.get("groups", 4) if grouped else 1
     if type(groups) is not int or groups < 1:
         raise ValueError("groups must be a positive int")
     if options["capacity"] * groups > budget:
@@ -177,9 +178,7 @@ def _check_budget(options: Any, budget: int, groups: int = 1) -> None:
 
 
 def _robinhood_from(data: dict[str, Any], budget: int) -> RobinHoodMap:
-    _check_budget(data["options"], budget)
-    if not isinstance(data["slots"], list) or len(data["slots"]) != data["options"]["capacity"]:
-        raise ValueError("slots must list every slot of the capacity")
+    _check_budget(data["options"], budget)  # before allocating; slots are checked below
     m = RobinHoodMap(**data["options"])
     slots = data["slots"]
     if not isinstance(slots, list) or len(slots) != m.capacity:
@@ -235,7 +234,7 @@ def _chaining_state(m: ChainingMap) -> dict[str, Any]:
 
 
 def _chaining_from(data: dict[str, Any], budget: int) -> ChainingMap:
-    _check_budget(data["options"], budget, data["options"].get("groups", 4))
+    _check_budget(data["options"], budget, grouped=True)
     m = ChainingMap(**data["options"])
     total = m.capacity * m.groups
     cells = data["cells"]
