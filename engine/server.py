@@ -24,7 +24,6 @@ import time
 from collections import deque
 from collections.abc import Generator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -248,16 +247,3 @@ def serve(
         stop.set()
         httpd.shutdown()
         httpd.server_close()
-
-
-def read_token(path: str | None, env_value: str | None) -> bytes | None:
-    """The bearer token from ``--token-file`` or ``ADHASH_TOKEN`` (file wins)."""
-    if path:
-        try:
-            token = Path(path).read_bytes().strip()
-        except OSError as exc:
-            raise IOFailureError(f"cannot read token file {path!r}: {exc.strerror}") from None
-        if not token:
-            raise BadInputError(f"token file {path!r} is empty")
-        return token
-    return env_value.encode() if env_value else None

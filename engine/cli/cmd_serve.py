@@ -8,7 +8,8 @@ import threading
 from engine.cli.context import Context, SubParsers
 from engine.cli.output import LOG
 from engine.errors import BadInputError
-from engine.server import MetricsStore, read_token, serve
+from engine.secrets_source import read_secret
+from engine.server import MetricsStore, serve
 
 __all__ = ["add_parser"]
 
@@ -38,7 +39,7 @@ def run(ctx: Context) -> int:
         raise BadInputError("--history-limit must be between 1 and 1,000,000")
     if bool(args.tls_cert) != bool(args.tls_key):
         raise BadInputError("--tls-cert and --tls-key go together")
-    token = read_token(args.token_file, os.environ.get("ADHASH_TOKEN"))
+    token = read_secret(args.token_file, os.environ.get("ADHASH_TOKEN"), "token")
     store = MetricsStore(args.source, history_limit=args.history_limit)
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
     running = serve(store, args.host, args.port, token=token, follow=args.follow, tls=tls)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 
 from engine.base import BaseMap
-from engine.errors import BadInputError, IOFailureError
+from engine.secrets_source import read_secret
 from engine.snapshot import load_snapshot, save_snapshot
 
 __all__ = ["add_key_flag", "load_map", "save_map", "signing_key"]
@@ -24,17 +23,7 @@ def add_key_flag(p: argparse.ArgumentParser) -> None:
 
 def signing_key(args: argparse.Namespace) -> bytes | None:
     """The key from ``--sign-key-file``, else from ``ADHASH_SIGN_KEY``, else None."""
-    path = getattr(args, "sign_key_file", None)
-    if path:
-        try:
-            key = Path(path).read_bytes().strip()
-        except OSError as exc:
-            raise IOFailureError(f"cannot read key file {path!r}: {exc.strerror}") from None
-        if not key:
-            raise BadInputError(f"key file {path!r} is empty")
-        return key
-    value = os.environ.get(KEY_ENV)
-    return value.encode() if value else None
+    return read_secret(getattr(args, "sign_key_file", None), os.environ.get(KEY_ENV), "key")
 
 
 def load_map(path: str, args: argparse.Namespace, max_payload: int) -> BaseMap:
