@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -199,3 +200,34 @@ def replay_on_dict(
         else:
             del_hits += model.pop(key, None) is not None
     return model, counts, get_hits, del_hits
+
+
+def start_replay_serving_metrics(csv_path: Path, *extra: str) -> tuple[subprocess.Popen[str], int]:
+    """Start ``run-csv --metrics-port 0`` in the background; return the process and the
+    port it logged. The caller stops the process."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "engine.cli",
+            "--log-level",
+            "info",
+            "run-csv",
+            "--csv",
+            str(csv_path),
+            "--metrics-port",
+            "0",
+            *extra,
+        ],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    for _ in range(50):
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/metrics", proc.stderr.readline())
+        if found:
+            return proc, int(found.group(1))
+    proc.kill()
+    raise AssertionError("the replay did not log its metrics address")

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_helpers import ROOT, assert_envelope, run_engine
+from cli_helpers import ROOT, assert_envelope, run_engine, start_replay_serving_metrics
 
 import engine
 from engine.config import GuardrailConfig
@@ -159,36 +159,7 @@ def test_prometheus_endpoint_serves_the_run(tmp_path: Path) -> None:
     import urllib.request
 
     csv_path = _workload(tmp_path / "w.csv", 400_000, keys=5000)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "engine.cli",
-            "--log-level",
-            "info",
-            "run-csv",
-            "--csv",
-            str(csv_path),
-            "--metrics-port",
-            "0",
-            "--metrics-every-ops",
-            "2000",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stderr is not None
-    port = None
-    for _ in range(50):
-        line = proc.stderr.readline()
-        found = re.search(r"http://127\.0\.0\.1:(\d+)/metrics", line)
-        if found:
-            port = int(found.group(1))
-            break
-    assert port, "the chosen port was not logged"
+    proc, port = start_replay_serving_metrics(csv_path, "--metrics-every-ops", "2000")
     seen = 0.0
     body = ""
     deadline = time.monotonic() + 60

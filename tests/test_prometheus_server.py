@@ -4,19 +4,16 @@
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
-from cli_helpers import ROOT
+from cli_helpers import start_replay_serving_metrics
 
 PROMETHEUS = shutil.which("prometheus")
 pytestmark = pytest.mark.skipif(
@@ -43,37 +40,12 @@ def _query(port: int, expr: str) -> list[dict[str, object]]:
 def test_prometheus_scrapes_a_replay(tmp_path: Path) -> None:
     rows = ["op,key,value"] + [f"put,k{i % 500},{i}" for i in range(20_000)]
     (tmp_path / "w.csv").write_text("\n".join(rows) + "\n")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    replay = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "engine.cli",
-            "--log-level",
-            "info",
-            "run-csv",
-            "--csv",
-            str(tmp_path / "w.csv"),
-            "--metrics-port",
-            "0",
-            "--metrics-linger",
-            "60",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    replay, metrics_port = start_replay_serving_metrics(
+        tmp_path / "w.csv", "--metrics-linger", "60"
     )
     server = None
     try:
-        assert replay.stderr is not None
-        target = None
-        for _ in range(50):
-            found = re.search(r"http://(127\.0\.0\.1:\d+)/metrics", replay.stderr.readline())
-            if found:
-                target = found.group(1)
-                break
-        assert target, "the replay did not log its metrics address"
+        target = f"127.0.0.1:{metrics_port}"
         api_port = _free_port()
         config = tmp_path / "prometheus.yml"
         config.write_text(

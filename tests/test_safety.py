@@ -12,9 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN_MODULES = {"pickle", "cPickle", "_pickle", "marshal", "shelve", "dill", "cloudpickle"}
 FORBIDDEN_CALLS = {"eval", "exec"}
 SOURCES = sorted(
-    p
-    for folder in ("engine", "explorer", "tests", "bench")
-    for p in (ROOT / folder).rglob("*.py")
+    p for folder in ("engine", "explorer", "tests", "bench") for p in (ROOT / folder).rglob("*.py")
 )
 
 
