@@ -159,16 +159,23 @@ def test_prometheus_endpoint_serves_the_run(tmp_path: Path) -> None:
     import urllib.request
 
     csv_path = _workload(tmp_path / "w.csv", 400_000, keys=5000)
-    proc, port = start_replay_serving_metrics(csv_path, "--metrics-every-ops", "2000")
+    # The endpoint lingers after the run so a fast machine that finishes the replay
+    # before the first poll still gets its counters read.
+    proc, port = start_replay_serving_metrics(
+        csv_path, "--metrics-every-ops", "2000", "--metrics-linger", "60"
+    )
     seen = 0.0
     body = ""
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
+    while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
                 body = r.read().decode()
         except OSError:
-            break
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+            continue
         values = re.findall(r"^hashmap_ops_total (\S+)$", body, re.M)
         if values and float(values[0]) > 0:
             seen = float(values[0])
