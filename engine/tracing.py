@@ -24,13 +24,15 @@ class Traceable(Protocol):
 
 
 @contextmanager
-def trace(mapping: Traceable) -> Iterator[list[TraceEvent]]:
+def trace(mapping: Traceable, into: list[TraceEvent] | None = None) -> Iterator[list[TraceEvent]]:
     """Collect the events of every operation on ``mapping`` inside the block.
 
+    ``into`` receives the events instead of a new list: a ``list`` subclass may react to
+    each ``append`` (the explorer captures the layout after structural events this way).
     Blocks may nest: the inner block receives the events while it is open and the outer
     one resumes afterwards.
     """
-    events: list[TraceEvent] = []
+    events: list[TraceEvent] = [] if into is None else into
     previous = mapping._get_tracer()
     mapping._set_tracer(events)
     try:

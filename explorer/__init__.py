@@ -1,4 +1,5 @@
-"""The PyQt6 explorer: a desktop app that animates hash-map operations for teaching.
+"""The explorer: a PyQt6 desktop app that animates hash-map operations for teaching.
 
-It arrives in a later issue; for now only the ``explorer`` entry point exists.
+``explorer.model`` holds everything that is not drawing (timeline, checkpoints, frames,
+narration, demos) and never imports Qt; ``explorer.ui`` holds the thin Qt views.
 """

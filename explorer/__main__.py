@@ -1,16 +1,10 @@
-"""Entry point of the explorer (``explorer`` or ``python -m explorer``)."""
+"""``python -m explorer`` and the ``explorer`` console script."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from explorer.app import main
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Start the explorer. The GUI is not available yet, so say so and succeed."""
-    del argv  # no options yet
-    print("The explorer GUI is not yet available; try `python -m engine.demo` instead.")
-    return 0
-
+__all__ = ["main"]
 
 if __name__ == "__main__":
     raise SystemExit(main())

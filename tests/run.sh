@@ -55,8 +55,9 @@ run() {
 banner "ruff check ."
 run ruff check .
 
-banner "mypy engine (strict)"
+banner "mypy engine (strict) and explorer"
 run mypy engine
+run mypy explorer
 
 banner "lint-imports"
 run lint-imports

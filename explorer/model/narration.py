@@ -1,0 +1,173 @@
+"""Plain-language narration of each micro-step, for the explorer's narration panel.
+
+Each sentence says what happened and why, in the terms a first course on hash tables uses;
+the engine's own one-line ``describe()`` carries the exact numbers.
+"""
+
+from __future__ import annotations
+
+from engine.events import (
+    BackshiftEvent,
+    CompactEvent,
+    CompareEvent,
+    DisplaceEvent,
+    GuardrailEvent,
+    HashEvent,
+    MigrateEvent,
+    PlaceEvent,
+    ProbeEvent,
+    RemoveEvent,
+    ResizeEvent,
+    ResultEvent,
+    TombstoneEvent,
+    TraceEvent,
+)
+from explorer.model.operations import Operation
+
+__all__ = ["narrate"]
+
+_OPENING = {
+    "put": "Insert {key} with value {value}. Step forward to hash the key.",
+    "get": "Look up {key}. Step forward to hash the key.",
+    "del": "Delete {key}. Step forward to hash the key.",
+    "compact": "Compact the table: rebuild it without tombstones.",
+}
+
+
+def _opening(op: Operation) -> str:
+    return _OPENING[op.op].format(key=repr(op.key), value=repr(op.value))
+
+
+def _hash(e: HashEvent) -> str:
+    text = (
+        f"hash({e.key!r}) = {e.hash:#x}. Its home is {e.hash:#x} & {e.capacity - 1} = "
+        f"{e.index}: the low bits of the hash pick "
+    )
+    if e.group is None:
+        return text + f"slot {e.index} of {e.capacity}."
+    return (
+        text + f"bucket {e.index} of {e.capacity}; the top bits pick group {e.group} "
+        f"of {e.groups} inside it."
+    )
+
+
+def _probe(e: ProbeEvent) -> str:
+    if e.slot is None:
+        if e.state == "empty":
+            return f"Group {e.group} of bucket {e.bucket} is empty: nothing to compare."
+        return f"Look at entry {e.position} of the chain in bucket {e.bucket}, group {e.group}."
+    where = f"Slot {e.slot} (distance {e.distance} from home)"
+    if e.state == "empty":
+        return f"{where} is empty: the walk stops here."
+    if e.state == "tombstone":
+        return f"{where} holds a tombstone: keep walking, a key may lie beyond it."
+    dib = e.resident_dib
+    if dib is not None and dib < e.distance:
+        return (
+            f"{where} holds a key only {dib} from its home, closer than we are: "
+            "in a Robin Hood table our key would have taken this slot, so it cannot be further on."
+        )
+    return f"{where} is occupied by a key {dib} from its home."
+
+
+def _compare(e: CompareEvent) -> str:
+    if e.equal:
+        return f"Compare {e.key!r} with {e.other!r}: they match."
+    return f"Compare {e.key!r} with {e.other!r}: different keys, keep going."
+
+
+def _place(e: PlaceEvent) -> str:
+    if e.replaced:
+        return f"{e.key!r} is already here: only its value changes, to {e.value!r}."
+    if e.slot is not None:
+        extra = " It reuses a tombstone's slot." if e.reused_tombstone else ""
+        return f"Store {e.key!r} in slot {e.slot}, {e.dib} step(s) from its home.{extra}"
+    return (
+        f"Append {e.key!r} to the chain of bucket {e.bucket}, group {e.group} "
+        f"(position {e.position})."
+    )
+
+
+def _displace(e: DisplaceEvent) -> str:
+    return (
+        f"Robin Hood swap at slot {e.slot}: {e.incoming!r} is {e.incoming_dib} from home, "
+        f"{e.evicted!r} only {e.evicted_dib}. The poorer key takes the slot and the richer "
+        f"one, {e.evicted!r}, moves on to find another."
+    )
+
+
+def _result(e: ResultEvent) -> str:
+    probes = f"{e.probes} probe(s)"
+    if e.op == "get":
+        if e.found:
+            return f"Found {e.key!r} = {e.value!r} after {probes}."
+        return f"{e.key!r} is not in the map ({probes})."
+    if e.op == "put":
+        return f"{e.key!r} {'updated' if e.found else 'inserted'} after {probes}."
+    return f"{e.key!r} {'deleted' if e.found else 'was not in the map'} ({probes})."
+
+
+def _migrate(e: MigrateEvent) -> str:
+    if e.phase == "start":
+        return (
+            f"Migration starts: {e.total} entries will move from {e.source} to {e.target}, "
+            f"a few on every operation, so no single operation pays for all of them "
+            f"({e.reason})."
+        )
+    if e.phase == "end":
+        return f"Migration done: all {e.moved_total} entries now live in the {e.target} table."
+    return (
+        f"Migration batch: {e.moved} entries moved from {e.source} to {e.target} "
+        f"({e.moved_total} of {e.total}); the cursor is at position {e.cursor}."
+    )
+
+
+def narrate(event: TraceEvent | None, *, op: Operation, backend: str) -> str:
+    """One or two plain sentences for a micro-step (``None``: the operation's start)."""
+    del backend  # the events carry their table; kept for future per-backend wording
+    if event is None:
+        return _opening(op)
+    if isinstance(event, HashEvent):
+        return _hash(event)
+    if isinstance(event, ProbeEvent):
+        return _probe(event)
+    if isinstance(event, CompareEvent):
+        return _compare(event)
+    if isinstance(event, PlaceEvent):
+        return _place(event)
+    if isinstance(event, DisplaceEvent):
+        return _displace(event)
+    if isinstance(event, TombstoneEvent):
+        return (
+            f"Mark slot {event.slot} as a tombstone ({event.key!r} was here). It keeps its "
+            "distance so later lookups walk past it instead of stopping early."
+        )
+    if isinstance(event, RemoveEvent):
+        if event.slot is not None:
+            return f"Empty slot {event.slot} ({event.key!r} was here); now close the gap."
+        return f"Unlink {event.key!r} from its chain; the entries after it move up."
+    if isinstance(event, BackshiftEvent):
+        return (
+            f"Backward shift: {event.key!r} moves from slot {event.from_slot} back to "
+            f"{event.to_slot}, one step closer to home (distance {event.dib})."
+        )
+    if isinstance(event, ResizeEvent):
+        return (
+            f"The table is too full ({event.reason}): grow from {event.old_capacity} to "
+            f"{event.new_capacity} and re-place all {event.size} entries by their hashes."
+        )
+    if isinstance(event, CompactEvent):
+        return (
+            f"Compaction removed {event.tombstones_removed} tombstone(s) by rebuilding the "
+            f"table at capacity {event.capacity}."
+        )
+    if isinstance(event, GuardrailEvent):
+        return (
+            f"Guardrail crossed: {event.metric} is {event.value:g}, above {event.threshold:g}. "
+            f"The adaptive map decides to {event.action}."
+        )
+    if isinstance(event, MigrateEvent):
+        return _migrate(event)
+    if isinstance(event, ResultEvent):
+        return _result(event)
+    return event.describe()

@@ -1,0 +1,25 @@
+"""Finding the shared ``resources/`` folder from a source tree or a packaged binary."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+__all__ = ["resource_path", "resources_root"]
+
+
+def resources_root() -> Path:
+    """The ``resources`` folder: beside the package in a checkout or an editable install,
+    or inside the bundle of a PyInstaller build (``sys._MEIPASS``)."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    candidates = [Path(bundle) / "resources"] if bundle else []
+    candidates.append(Path(__file__).resolve().parent.parent / "resources")
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("the explorer's resources folder was not found")
+
+
+def resource_path(*parts: str) -> Path:
+    """A file under ``resources/``."""
+    return resources_root().joinpath(*parts)

@@ -1,0 +1,465 @@
+"""The explorer's main window: binds the session (model) to the views and controls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
+from PyQt6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.model.demos import DEMOS, load_demo
+from explorer.model.map_config import MapConfig, MapConfigError
+from explorer.model.operations import CommandError
+from explorer.model.session import Session
+from explorer.model.sources import WorkloadLoadError
+from explorer.model.table_stats import figures_of
+from explorer.ui.background import run_in_background
+from explorer.ui.config_panel import ConfigPanel
+from explorer.ui.input_panel import InputPanel
+from explorer.ui.map_scene import MapScene
+from explorer.ui.map_view import MapView
+from explorer.ui.narration_panel import NarrationPanel
+from explorer.ui.palette import THEMES, Palette
+from explorer.ui.stats_panel import StatsPanel
+from explorer.ui.theme import apply_theme
+from explorer.ui.transport import TransportBar
+
+__all__ = ["MainWindow"]
+
+BASE_STEP_MS = 700  # one micro-step per 0.7 s at 1x
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, session: Session | None = None, theme: str = "light") -> None:
+        super().__init__()
+        self.setWindowTitle("Adaptive Hash Map Explorer")
+        self.session = session or Session()
+        self.colours = THEMES[theme]
+        self.animate = True
+        self._busy = False
+        self._build()
+        self._build_menus()
+        self._build_shortcuts()
+        self.play_timer = QTimer(self)
+        self.play_timer.timeout.connect(self._play_tick)
+        self.session.subscribe(self._session_changed)
+        self.refresh(animate=False)
+
+    # ------------------------------------------------------------------ layout
+    def _build(self) -> None:
+        p = self.colours
+        central = QWidget()
+        central.setObjectName("central")
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(10, 8, 10, 6)
+        header = QHBoxLayout()
+        self.title = QLabel()
+        self.title.setObjectName("title")
+        self.subtitle = QLabel()
+        self.subtitle.setObjectName("subtitle")
+        self.subtitle.setWordWrap(True)
+        titles = QVBoxLayout()
+        titles.addWidget(self.title)
+        titles.addWidget(self.subtitle)
+        header.addLayout(titles, 1)
+        outer.addLayout(header)
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        outer.addWidget(self.error)
+
+        self.scene = MapScene(p, self)
+        self.view = MapView(self.scene)
+        self.twin_scene = MapScene(p, self)
+        self.twin_view = MapView(self.twin_scene)
+        self.twin_label = QLabel()
+        self.twin_label.setObjectName("subtitle")
+        twin_box = QWidget()
+        twin_layout = QVBoxLayout(twin_box)
+        twin_layout.setContentsMargins(0, 0, 0, 0)
+        twin_layout.addWidget(self.twin_label)
+        twin_layout.addWidget(self.twin_view, 1)
+        self.twin_box = twin_box
+        self.maps = QSplitter(Qt.Orientation.Vertical)
+        main_box = QWidget()
+        main_layout = QVBoxLayout(main_box)
+        main_layout.setContentsMargins(0, 0, 0, 0)
+        self.main_label = QLabel()
+        self.main_label.setObjectName("subtitle")
+        main_layout.addWidget(self.main_label)
+        main_layout.addWidget(self.view, 1)
+        self.legend = QLabel()
+        self.legend.setObjectName("subtitle")
+        self.legend.setWordWrap(True)
+        main_layout.addWidget(self.legend)
+        self.maps.addWidget(main_box)
+        self.maps.addWidget(twin_box)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.maps, 1)
+        self.transport = TransportBar(p)
+        left_layout.addWidget(self.transport)
+
+        self.narration = NarrationPanel()
+        self.stats = StatsPanel(p)
+        self.inputs = InputPanel()
+        self.config_panel = ConfigPanel()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.inputs, "Operations")
+        self.tabs.addTab(self.config_panel, "Map settings")
+        side = QSplitter(Qt.Orientation.Vertical)
+        for widget in (self.narration, self.stats, self.tabs):
+            side.addWidget(widget)
+        side.setStretchFactor(0, 3)
+        side.setStretchFactor(1, 2)
+        side.setStretchFactor(2, 0)
+        side.setSizes([420, 210, 250])
+        self.side = side
+
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(left)
+        self.split.addWidget(side)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 1)
+        self.split.setSizes([960, 480])
+        outer.addWidget(self.split, 1)
+        self.setCentralWidget(central)
+        self.statusBar().showMessage("Ready")  # type: ignore[union-attr]
+
+        self.transport.action.connect(self.do_action)
+        self.transport.speed_changed.connect(self._speed_changed)
+        self.transport.timeline.seek_requested.connect(self.session_seek)
+        self.inputs.command.connect(self.run_command)
+        self.inputs.fill_requested.connect(self.fill)
+        self.inputs.load_requested.connect(self.choose_workload)
+        self.config_panel.apply_requested.connect(self.apply_config)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        assert bar is not None
+        file_menu = bar.addMenu("&File")
+        assert file_menu is not None
+        open_action = QAction("&Open workload CSV\u2026", self)
+        open_action.setShortcut(QKeySequence.StandardKey.Open)
+        open_action.triggered.connect(self.choose_workload)
+        file_menu.addAction(open_action)
+        shot = QAction("Save &screenshot\u2026", self)
+        shot.triggered.connect(self._choose_screenshot)
+        file_menu.addAction(shot)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        demos = bar.addMenu("&Demos")
+        assert demos is not None
+        for name, demo in DEMOS.items():
+            action = QAction(demo.title, self)
+            action.triggered.connect(lambda _c=False, n=name: self.open_demo(n))
+            demos.addAction(action)
+        view = bar.addMenu("&View")
+        assert view is not None
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for name in THEMES:
+            action = QAction(f"{name.title()} theme", self)
+            action.setCheckable(True)
+            action.setChecked(name == self.colours.name)
+            action.triggered.connect(lambda _c=False, n=name: self.set_theme(n))
+            group.addAction(action)
+            view.addAction(action)
+            self.theme_actions[name] = action
+        animate = QAction("&Animate steps", self)
+        animate.setCheckable(True)
+        animate.setChecked(True)
+        animate.toggled.connect(lambda on: setattr(self, "animate", on))
+        view.addAction(animate)
+
+    def _build_shortcuts(self) -> None:
+        bindings: list[tuple[str, Any]] = [
+            ("Right", lambda: self.do_action("step_forward")),
+            ("Left", lambda: self.do_action("step_back")),
+            ("Shift+Right", lambda: self.do_action("op_forward")),
+            ("Shift+Left", lambda: self.do_action("op_back")),
+            ("PgDown", lambda: self.do_action("op_forward")),
+            ("PgUp", lambda: self.do_action("op_back")),
+            ("Space", lambda: self.do_action("play")),
+            ("Home", lambda: self.do_action("start")),
+            ("End", lambda: self.do_action("end")),
+            ("]", lambda: self.transport.nudge_speed(1)),
+            ("[", lambda: self.transport.nudge_speed(-1)),
+            ("Ctrl+R", self.reset),
+            ("Ctrl+L", self.inputs.line.setFocus),
+            ("Escape", self._clear_focus),
+        ]
+        self.shortcuts: dict[str, QShortcut] = {}
+        for keys, slot in bindings:
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.activated.connect(slot)
+            self.shortcuts[keys] = shortcut
+
+    def _clear_focus(self) -> None:
+        widget = self.focusWidget()
+        if widget is not None:
+            widget.clearFocus()
+
+    # ------------------------------------------------------------------ showing
+    def _session_changed(self, reason: str) -> None:
+        self.refresh(animate=reason == "position")
+
+    def refresh(self, animate: bool = False) -> None:
+        """Redraw everything from the session's current frame."""
+        s = self.session
+        frame = s.frame()
+        duration = self._animation_ms() if animate and self.animate else 0
+        self.scene.show_frame(frame, animate=duration > 0, duration_ms=duration)
+        twin = s.twin_frame()
+        self.twin_box.setVisible(twin is not None)
+        if twin is not None:
+            self.twin_scene.show_frame(twin, animate=duration > 0, duration_ms=duration)
+            self.twin_label.setText(_config_label(s.twin.config) if s.twin else "")
+        self.main_label.setText(_config_label(s.config))
+        self.legend.setText(legend_html(self.colours))
+        self.title.setText(s.title or "Adaptive Hash Map Explorer")
+        self.subtitle.setText(s.description or _config_label(s.config))
+        self.narration.show_frame(frame, self.heading())
+        self.stats.show_figures(figures_of(frame.tables))
+        bar = self.transport
+        if bar.timeline.records is not s.timeline.records:
+            bar.timeline.set_records(s.timeline.records)
+        bar.timeline.set_position(s.position.op)
+        bar.position.setText(self.position_text())
+        self.config_panel.show_config(s.config)
+
+    def heading(self) -> str:
+        s = self.session
+        if s.at_end:
+            return f"End \u00b7 {len(s)} operation(s)"
+        frames = s.frames_here()
+        op = s.timeline.operation(s.position.op)
+        return (
+            f"Operation {s.position.op + 1} of {len(s)}: {op.text()}  \u00b7  "
+            f"step {s.position.step + 1} of {len(frames)}"
+        )
+
+    def position_text(self) -> str:
+        s = self.session
+        return f"op {min(s.position.op + 1, len(s))}/{len(s)}"
+
+    def _animation_ms(self) -> int:
+        interval = BASE_STEP_MS / self.transport.speed_value
+        return int(max(0.0, min(420.0, interval * 0.8)))
+
+    # ------------------------------------------------------------------ actions
+    def do_action(self, name: str) -> None:
+        """Transport actions (buttons and shortcuts)."""
+        s = self.session
+        if name == "play":
+            self.toggle_play()
+            return
+        if name != "play":
+            self.pause()
+        {
+            "start": s.to_start,
+            "end": s.to_end,
+            "step_forward": s.step_forward,
+            "step_back": s.step_back,
+            "op_forward": s.op_forward,
+            "op_back": s.op_back,
+        }[name]()
+
+    def session_seek(self, op: int) -> None:
+        self.pause()
+        self.session.seek(op)
+
+    def toggle_play(self) -> None:
+        if self.play_timer.isActive():
+            self.pause()
+            return
+        if self.session.at_end:
+            self.session.to_start()
+        self.play_timer.start(int(BASE_STEP_MS / self.transport.speed_value))
+        self.transport.set_playing(True)
+
+    def pause(self) -> None:
+        self.play_timer.stop()
+        self.transport.set_playing(False)
+
+    @property
+    def playing(self) -> bool:
+        return self.play_timer.isActive()
+
+    def _play_tick(self) -> None:
+        if not self.session.step_forward() or self.session.at_end:
+            self.pause()
+
+    def _speed_changed(self, speed: float) -> None:
+        if self.play_timer.isActive():
+            self.play_timer.setInterval(int(BASE_STEP_MS / speed))
+
+    def run_command(self, text: str) -> bool:
+        """Run one operation line; a bad line shows a message and changes nothing."""
+        self.pause()
+        try:
+            record = self.session.execute(text)
+        except CommandError as exc:
+            self.show_error(str(exc))
+            return False
+        self.clear_error()
+        self.inputs.line.clear()
+        self.statusBar().showMessage(record.summary)  # type: ignore[union-attr]
+        return True
+
+    def fill(self, count: int, adversarial: int = 0) -> bool:
+        self.pause()
+        try:
+            added = self.session.fill(count, adversarial=min(adversarial, count))
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return False
+        self.clear_error()
+        self.statusBar().showMessage(f"Inserted {added} random keys")  # type: ignore[union-attr]
+        return True
+
+    def apply_config(self, fields: dict[str, Any]) -> bool:
+        self.pause()
+        try:
+            config = MapConfig.parse(**fields)
+            config.build()
+        except MapConfigError as exc:
+            self.show_error(f"Map settings: {exc}")
+            return False
+        self.clear_error()
+        self.session.reset(config, twin=None)
+        self.statusBar().showMessage("New empty map")  # type: ignore[union-attr]
+        return True
+
+    def reset(self) -> None:
+        self.pause()
+        self.session.reset()
+        self.clear_error()
+
+    def open_demo(self, name: str) -> None:
+        self.pause()
+        load_demo(self.session, name)
+        self.clear_error()
+        self.refresh(animate=False)
+
+    def choose_workload(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a workload", "", "Workload CSV (*.csv);;All files (*)"
+        )
+        if path:
+            self.load_workload_file(path)
+
+    def load_workload_file(self, path: str | Path) -> None:
+        """Load a CSV in the background; a bad file shows a message and changes nothing."""
+        self.pause()
+        if self._busy:
+            self.show_error("A workload is still loading")
+            return
+        self._busy = True
+        self.statusBar().showMessage(f"Loading {path}\u2026")  # type: ignore[union-attr]
+
+        def done(prepared: Any) -> None:
+            self._busy = False
+            count = self.session.adopt(prepared)
+            self.session.title = f"Workload: {Path(path).name}"
+            self.clear_error()
+            self.refresh()
+            self.statusBar().showMessage(f"Loaded {count} operations")  # type: ignore[union-attr]
+
+        def failed(exc: Exception) -> None:
+            self._busy = False
+            if isinstance(exc, WorkloadLoadError | OSError):
+                self.show_error(f"Could not load the workload: {exc}")
+            else:
+                self.show_error(f"Could not load the workload ({type(exc).__name__}: {exc})")
+
+        run_in_background(lambda: self.session.prepare_workload(path), done, failed)
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+        self.statusBar().showMessage(message)  # type: ignore[union-attr]
+
+    def clear_error(self) -> None:
+        self.error.hide()
+        self.error.clear()
+
+    @property
+    def error_text(self) -> str:
+        return self.error.text() if not self.error.isHidden() else ""
+
+    def set_theme(self, name: str) -> None:
+        app = QApplication.instance()
+        palette: Palette = THEMES[name]
+        if isinstance(app, QApplication):
+            apply_theme(app, name)
+        self.colours = palette
+        for scene in (self.scene, self.twin_scene):
+            scene.set_palette(palette)
+        self.stats.set_palette(palette)
+        self.transport.timeline.colours = palette
+        self.transport.timeline.update()
+        self.theme_actions[name].setChecked(True)
+        self.refresh(animate=False)
+
+    def _choose_screenshot(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save screenshot", "explorer.png", "PNG (*.png)"
+        )
+        if path:
+            self.save_screenshot(path)
+
+    def save_screenshot(self, path: str | Path) -> None:
+        """Save a PNG of the whole window."""
+        self.scene.finish_animation()
+        self.twin_scene.finish_animation()
+        image = self.grab()
+        if not image.save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
+
+    def closeEvent(self, event: QCloseEvent | None) -> None:
+        self.pause()
+        super().closeEvent(event)
+
+
+def legend_html(palette: Palette) -> str:
+    """The key to the map's symbols and colours (each mark has a symbol, not only a colour)."""
+    entries = [
+        (palette.home, "\u2302 home / dashed: home slot"),
+        (palette.probe, "\u2022 probed"),
+        (palette.match, "\u2713 match, \u2605 placed"),
+        (palette.mismatch, "\u2717 no match"),
+        (palette.displaced, "\u21c4 Robin Hood swap"),
+        (palette.shifted, "\u21a4 shifted back"),
+        (palette.removed, "\u2020 tombstone / \u2212 removed"),
+        (palette.moved, "\u2192 migrated"),
+    ]
+    spans = [f'<span style="color:{colour}">\u25a0</span> {text}' for colour, text in entries]
+    return "&nbsp;&nbsp; ".join(spans) + "&nbsp;&nbsp; d<i>n</i>: distance from home (DIB)"
+
+
+def _config_label(config: MapConfig) -> str:
+    parts = [config.backend, f"capacity {config.capacity}"]
+    if config.max_load_factor is not None:
+        parts.append(f"max load {config.max_load_factor:g}")
+    if config.backend != "chaining":
+        parts.append(f"{config.deletion} deletes")
+    parts.append(f"{config.hash} hash")
+    return ", ".join(parts)

@@ -1,0 +1,386 @@
+"""The graphics items of the map canvas: slot and lane backgrounds, key tiles, markers.
+
+Each item paints itself from a few plain fields; the scene (``map_scene``) decides where
+they go and what they show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from PyQt6.QtCore import QRectF, Qt
+from PyQt6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen
+from PyQt6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from explorer.model.geometry import Rect
+from explorer.ui.palette import Palette
+
+__all__ = ["KeyTile", "LaneItem", "MarkerItem", "SlotItem", "TextItem", "short_text"]
+
+MARK_SYMBOL = {
+    "match": "\u2713",  # check mark
+    "mismatch": "\u2717",  # ballot x
+    "placed": "\u2605",  # star
+    "updated": "\u2605",
+    "displaced": "\u21c4",  # arrows left-right
+    "shifted": "\u21a4",  # leftwards arrow from bar
+    "moved": "\u2192",
+    "tombstone": "\u2020",  # dagger
+    "removed": "\u2212",
+    "vacated": "\u2212",
+    "visited": "\u2022",
+    "empty": "\u2205",  # empty set
+}
+
+
+def _font(size: float, bold: bool = False, mono: bool = False) -> QFont:
+    font = QFont("DejaVu Sans Mono" if mono else "DejaVu Sans")
+    font.setPointSizeF(size)
+    font.setBold(bold)
+    return font
+
+
+KEY_FONT = _font(12.5, bold=True)
+SMALL_FONT = _font(9.0)
+BADGE_FONT = _font(9.0, bold=True)
+TITLE_FONT = _font(14.0, bold=True)
+TOMB_FONT = _font(20.0, bold=True)
+LABEL_FONT = _font(10.0)
+
+
+def short_text(value: object) -> str:
+    """A compact rendering of an encoded key or value."""
+    if isinstance(value, dict):
+        if "bytes" in value:
+            return "b'" + str(value["bytes"]) + "'"
+        if "repr" in value:
+            return str(value["repr"])
+    return str(value)
+
+
+def _elide(text: str, font: QFont, width: float) -> str:
+    return QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, int(width))
+
+
+def qrect(rect: Rect) -> QRectF:
+    return QRectF(rect.x, rect.y, rect.w, rect.h)
+
+
+class _Item(QGraphicsItem):
+    def __init__(self, palette: Palette, size: QRectF) -> None:
+        super().__init__()
+        self.colours = palette
+        self._size = size
+
+    def boundingRect(self) -> QRectF:
+        return self._size.adjusted(-4, -4, 4, 4)
+
+
+class SlotItem(_Item):
+    """An open-addressing slot's background: index, state, tombstone hatch, mark frame."""
+
+    def __init__(self, palette: Palette, index: int, rect: Rect) -> None:
+        super().__init__(palette, QRectF(0, 0, rect.w, rect.h))
+        self.index = index
+        self.state = "empty"
+        self.mark: str | None = None
+        self.tombstone_dib: int | None = None
+        self.setPos(rect.x, rect.y)
+        self.setZValue(0)
+
+    def set_state(self, slot: Mapping[str, Any], mark: str | None) -> None:
+        state = str(slot["state"])
+        dib = slot.get("dib") if state == "tombstone" else None
+        if (state, mark, dib) != (self.state, self.mark, self.tombstone_dib):
+            self.state, self.mark, self.tombstone_dib = state, mark, dib
+            self.update()
+
+    def paint(
+        self,
+        painter: QPainter | None,
+        option: QStyleOptionGraphicsItem | None,
+        widget: QWidget | None = None,
+    ) -> None:
+        assert painter is not None
+        p = self.colours
+        rect = self._size
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fill = QColor(p.tombstone if self.state == "tombstone" else p.slot_empty)
+        painter.setBrush(QBrush(fill))
+        pen = QPen(QColor(p.grid), 1.2)
+        if self.mark is not None:
+            pen = QPen(QColor(p.mark(self.mark)), 3.0)
+        painter.setPen(pen)
+        painter.drawRoundedRect(rect, 9, 9)
+        if self.state == "tombstone":
+            painter.setBrush(QBrush(QColor(p.removed), Qt.BrushStyle.BDiagPattern))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawRoundedRect(rect.adjusted(2, 2, -2, -2), 8, 8)
+            painter.setPen(QColor(p.text))
+            painter.setFont(TOMB_FONT)
+            painter.drawText(rect.adjusted(0, 0, 0, -16), Qt.AlignmentFlag.AlignCenter, "\u2020")
+            painter.setFont(SMALL_FONT)
+            painter.drawText(
+                rect.adjusted(0, 0, 0, -6),
+                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+                "tombstone",
+            )
+            painter.setFont(BADGE_FONT)
+            painter.drawText(
+                rect.adjusted(0, 4, -8, 0),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+                f"d{self.tombstone_dib}",
+            )
+        elif self.state == "empty" and self.mark is None:
+            painter.setPen(QColor(p.muted))
+            painter.setFont(SMALL_FONT)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "empty")
+        painter.setPen(QColor(p.muted))
+        painter.setFont(SMALL_FONT)
+        painter.drawText(
+            rect.adjusted(7, 4, 0, 0),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+            f"[{self.index}]",
+        )
+        if self.mark is not None:
+            painter.setPen(QColor(p.mark(self.mark)))
+            painter.setFont(BADGE_FONT)
+            painter.drawText(
+                rect.adjusted(0, 3, -7, 0),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+                MARK_SYMBOL.get(self.mark, ""),
+            )
+
+
+class LaneItem(_Item):
+    """A chaining group's lane: its label on the left, the chain drawn by key tiles."""
+
+    def __init__(self, palette: Palette, bucket: int, group: int, rect: Rect) -> None:
+        super().__init__(palette, QRectF(0, 0, rect.w, rect.h))
+        self.bucket_index, self.group_index = bucket, group
+        self.mark: str | None = None
+        self.setPos(rect.x, rect.y)
+        self.setZValue(0)
+
+    def set_mark(self, mark: str | None) -> None:
+        if mark != self.mark:
+            self.mark = mark
+            self.update()
+
+    def paint(
+        self,
+        painter: QPainter | None,
+        option: QStyleOptionGraphicsItem | None,
+        widget: QWidget | None = None,
+    ) -> None:
+        assert painter is not None
+        p = self.colours
+        rect = self._size
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setBrush(QBrush(QColor(p.slot_empty)))
+        pen = QPen(QColor(p.grid), 1.0)
+        if self.mark is not None:
+            pen = QPen(QColor(p.mark(self.mark)), 3.0)
+        painter.setPen(pen)
+        painter.drawRoundedRect(rect, 8, 8)
+        painter.setPen(QColor(p.muted))
+        painter.setFont(LABEL_FONT)
+        label = QRectF(0, 0, 52, rect.height())
+        painter.drawText(label, Qt.AlignmentFlag.AlignCenter, f"g{self.group_index}")
+        if self.mark == "empty":
+            painter.setPen(QColor(p.probe))
+            painter.setFont(BADGE_FONT)
+            painter.drawText(
+                rect.adjusted(60, 0, 0, 0),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                "\u2205 empty group",
+            )
+
+
+class KeyTile(_Item):
+    """One stored entry: key, short value, distance badge and home slot (Robin Hood)."""
+
+    def __init__(self, palette: Palette, ident: object, rect: Rect) -> None:
+        super().__init__(palette, QRectF(0, 0, rect.w, rect.h))
+        self.ident = ident
+        self.key = ""
+        self.value = ""
+        self.dib: int | None = None
+        self.home: int | None = None
+        self.mark: str | None = None
+        self.carried = False
+        self.setZValue(2)
+        self.setPos(rect.x, rect.y)
+
+    def set_entry(self, entry: Mapping[str, Any], mark: str | None, carried: bool = False) -> None:
+        fields = (
+            short_text(entry["key"]),
+            short_text(entry.get("value")),
+            entry.get("dib"),
+            entry.get("home"),
+            mark,
+            carried,
+        )
+        if fields != (self.key, self.value, self.dib, self.home, self.mark, self.carried):
+            self.key, self.value, self.dib, self.home, self.mark, self.carried = fields
+            self.setZValue(4 if carried else 2)
+            self.update()
+
+    def paint(
+        self,
+        painter: QPainter | None,
+        option: QStyleOptionGraphicsItem | None,
+        widget: QWidget | None = None,
+    ) -> None:
+        assert painter is not None
+        p = self.colours
+        rect = self._size.adjusted(3, 3, -3, -3)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fill = QColor(p.tile)
+        if self.mark in ("placed", "updated", "match", "moved", "displaced", "shifted"):
+            fill = QColor(p.mark(self.mark))
+            fill.setAlpha(90)
+            fill = _blend(QColor(p.tile), fill)
+        if self.carried:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 60))
+            painter.drawRoundedRect(rect.translated(4, 5), 9, 9)
+        painter.setBrush(QBrush(fill))
+        border = QColor(p.mark(self.mark)) if self.mark else QColor(p.grid)
+        painter.setPen(QPen(border, 3.0 if self.mark or self.carried else 1.0))
+        if self.carried:
+            painter.setPen(QPen(QColor(p.displaced), 3.0, Qt.PenStyle.DashLine))
+        painter.drawRoundedRect(rect, 9, 9)
+        painter.setPen(QColor(p.tile_text))
+        painter.setFont(KEY_FONT)
+        key_box = rect.adjusted(6, 14, -6, -28)
+        painter.drawText(
+            key_box, Qt.AlignmentFlag.AlignCenter, _elide(self.key, KEY_FONT, key_box.width())
+        )
+        painter.setFont(SMALL_FONT)
+        value_box = rect.adjusted(6, rect.height() - 26, -6, -4)
+        value = _elide(f"= {self.value}", SMALL_FONT, value_box.width() - 34)
+        painter.drawText(
+            value_box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, value
+        )
+        if self.dib is not None:
+            badge = QRectF(rect.right() - 36, rect.bottom() - 22, 32, 18)
+            painter.setBrush(QColor(p.home))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawRoundedRect(badge, 8, 8)
+            painter.setPen(QColor("#ffffff"))
+            painter.setFont(BADGE_FONT)
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, f"d{self.dib}")
+        if self.home is not None:
+            painter.setPen(QColor(p.tile_text))
+            painter.setFont(SMALL_FONT)
+            painter.drawText(
+                rect.adjusted(0, 1, -6, 0),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+                f"\u2302{self.home}",
+            )
+        label = "in hand" if self.carried else MARK_SYMBOL.get(self.mark or "", "")
+        if label:
+            painter.setPen(QColor(p.mark(self.mark or "displaced")))
+            painter.setFont(BADGE_FONT)
+            painter.drawText(
+                rect.adjusted(6, 1, 0, 0),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                label if self.carried else " " * 6 + label,
+            )
+
+
+def _blend(base: QColor, over: QColor) -> QColor:
+    a = over.alphaF()
+    return QColor(
+        int(base.red() * (1 - a) + over.red() * a),
+        int(base.green() * (1 - a) + over.green() * a),
+        int(base.blue() * (1 - a) + over.blue() * a),
+    )
+
+
+class MarkerItem(_Item):
+    """An outline that slides between places: the probe cursor or the home marker."""
+
+    def __init__(
+        self,
+        palette: Palette,
+        colour: str,
+        label: str,
+        dashed: bool = False,
+        tag_right: bool = False,
+    ) -> None:
+        super().__init__(palette, QRectF(0, 0, 10, 10))
+        self.colour = colour
+        self.label = label
+        self.dashed = dashed
+        self.tag_right = tag_right
+        self.setZValue(6)
+
+    def set_rect(self, rect: Rect) -> None:
+        size = QRectF(0, 0, rect.w, rect.h)
+        if size != self._size:
+            self.prepareGeometryChange()
+            self._size = size
+        self.setPos(rect.x, rect.y)
+
+    def boundingRect(self) -> QRectF:
+        return self._size.adjusted(-8, -22, 8, 8)
+
+    def paint(
+        self,
+        painter: QPainter | None,
+        option: QStyleOptionGraphicsItem | None,
+        widget: QWidget | None = None,
+    ) -> None:
+        assert painter is not None
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        style = Qt.PenStyle.DashLine if self.dashed else Qt.PenStyle.SolidLine
+        painter.setPen(QPen(QColor(self.colour), 4.0, style))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(self._size.adjusted(-4, -4, 4, 4), 11, 11)
+        if self.label:
+            painter.setFont(BADGE_FONT)
+            metrics = QFontMetrics(BADGE_FONT)
+            width = metrics.horizontalAdvance(self.label) + 10
+            left = self._size.width() - width if self.tag_right else 0.0
+            tag = QRectF(left, -20, width, 17)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(self.colour))
+            painter.drawRoundedRect(tag, 5, 5)
+            painter.setPen(QColor("#ffffff") if self.colour != "#f0e442" else QColor("#111111"))
+            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, self.label)
+
+
+class TextItem(_Item):
+    """A line of text in a box (titles and labels), left-aligned."""
+
+    def __init__(
+        self, palette: Palette, rect: Rect, text: str, font: QFont, muted: bool = False
+    ) -> None:
+        super().__init__(palette, QRectF(0, 0, rect.w, rect.h))
+        self.text = text
+        self.font = font
+        self.muted = muted
+        self.setPos(rect.x, rect.y)
+
+    def set_text(self, text: str) -> None:
+        if text != self.text:
+            self.text = text
+            self.update()
+
+    def paint(
+        self,
+        painter: QPainter | None,
+        option: QStyleOptionGraphicsItem | None,
+        widget: QWidget | None = None,
+    ) -> None:
+        assert painter is not None
+        painter.setPen(QColor(self.colours.muted if self.muted else self.colours.text))
+        painter.setFont(self.font)
+        painter.drawText(
+            self._size,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            _elide(self.text, self.font, self._size.width()),
+        )

@@ -1,0 +1,298 @@
+"""The map canvas: draws a frame's tables and animates the change from one frame to the
+next (keys glide to their new places, the probe marker slides, arrivals fade in).
+
+One QVariantAnimation drives every moving item, so a step costs one timer however many
+keys move; a 1,024-slot table animates at the display's frame rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PyQt6.QtCore import QEasingCurve, QObject, QPointF, QRectF, QVariantAnimation, pyqtSignal
+from PyQt6.QtWidgets import QGraphicsItem, QGraphicsScene
+
+from explorer.model.frames import Frame, Loc
+from explorer.model.geometry import (
+    CELL_H,
+    CELL_W,
+    Rect,
+    SceneGeometry,
+    TableGeometry,
+    entry_id,
+    place_tables,
+)
+from explorer.ui.map_items import (
+    LABEL_FONT,
+    TITLE_FONT,
+    KeyTile,
+    LaneItem,
+    MarkerItem,
+    SlotItem,
+    TextItem,
+)
+from explorer.ui.palette import Palette
+
+__all__ = ["MapScene"]
+
+KIND_NAMES = {"robinhood": "Robin Hood", "chaining": "Chaining"}
+ROLE_NAMES = {"source": "moving out of", "target": "moving into"}
+
+
+@dataclass
+class _Move:
+    item: QGraphicsItem
+    start: QPointF
+    end: QPointF
+
+
+def table_title(table: TableGeometry, frame: Frame) -> str:
+    """``Robin Hood · 16 slots · 7 entries · load 0.44`` (plus role and tombstones)."""
+    state = next(t for t in frame.tables if t.kind == table.kind)
+    layout = state.layout
+    capacity = int(layout["capacity"])
+    size = int(layout["size"])
+    unit = "slots" if "slots" in layout else f"buckets \u00d7 {layout['groups']} groups"
+    parts = [KIND_NAMES.get(table.kind, table.kind), f"{capacity} {unit}", f"{size} entries"]
+    parts.append(f"load {size / capacity:.2f}")
+    if layout.get("tombstones"):
+        parts.append(f"{layout['tombstones']} tombstones")
+    title = " \u00b7 ".join(parts)
+    if table.role in ROLE_NAMES:
+        title = f"{table.role.upper()} ({ROLE_NAMES[table.role]}): {title}"
+    return title
+
+
+class MapScene(QGraphicsScene):
+    """Shows frames; :meth:`show_frame` is the only entry point."""
+
+    animation_finished = pyqtSignal()
+
+    def __init__(self, palette: Palette, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.frame: Frame | None = None
+        self.geometry: SceneGeometry | None = None
+        self._init_items(palette)
+        self._moves: list[_Move] = []
+        self._fade_in: list[QGraphicsItem] = []
+        self._fade_out: list[QGraphicsItem] = []
+        self.animation = QVariantAnimation(self)
+        self.animation.setStartValue(0.0)
+        self.animation.setEndValue(1.0)
+        self.animation.setEasingCurve(QEasingCurve.Type.InOutCubic)
+        self.animation.valueChanged.connect(self._advance)
+        self.animation.finished.connect(self._finish)
+
+    # ------------------------------------------------------------------ palette
+    def set_palette(self, palette: Palette) -> None:
+        """Redraw everything in ``palette`` (theme switch)."""
+        self.finish_animation()
+        for item in list(self.items()):
+            self.removeItem(item)
+        self._init_items(palette)
+        if self.frame is not None:
+            self.show_frame(self.frame, animate=False)
+
+    def _init_items(self, palette: Palette) -> None:
+        self.colours = palette
+        self._signature: tuple[object, ...] | None = None
+        self.backgrounds: dict[Loc, SlotItem | LaneItem] = {}
+        self._static: list[QGraphicsItem] = []
+        self.titles: dict[str, TextItem] = {}
+        self.tiles: dict[object, KeyTile] = {}
+        self.tile_locs: dict[object, Loc | None] = {}
+        self.probe = MarkerItem(palette, palette.probe, "probe", tag_right=True)
+        self.home = MarkerItem(palette, palette.home, "home", dashed=True)
+        self.cursor = MarkerItem(palette, palette.cursor, "cursor")
+        for marker in (self.probe, self.home, self.cursor):
+            marker.setVisible(False)
+            self.addItem(marker)
+
+    # ------------------------------------------------------------------ frames
+    def show_frame(self, frame: Frame, *, animate: bool = True, duration_ms: int = 320) -> None:
+        """Draw ``frame``; with ``animate``, glide from the frame shown before."""
+        self.finish_animation()
+        self.frame = frame
+        geometry = place_tables(frame.tables)
+        self.geometry = geometry
+        if geometry.signature != self._signature:
+            self._rebuild_backgrounds(geometry)
+        self._update_backgrounds(frame, geometry)
+        for table in geometry.tables:
+            self.titles[table.kind].set_text(table_title(table, frame))
+        self._moves, self._fade_in, self._fade_out = [], [], []
+        self._place_tiles(frame, geometry)
+        self._place_markers(frame, geometry)
+        if animate and duration_ms > 0 and (self._moves or self._fade_in or self._fade_out):
+            self.animation.setDuration(duration_ms)
+            self._advance(0.0)
+            self.animation.start()
+        else:
+            self._advance(1.0)
+            self._finish()
+
+    def _rebuild_backgrounds(self, geometry: SceneGeometry) -> None:
+        for item in list(self.backgrounds.values()) + self._static + list(self.titles.values()):
+            self.removeItem(item)
+        self.backgrounds, self._static, self.titles = {}, [], {}
+        for table in geometry.tables:
+            title = TextItem(self.colours, table.title, "", TITLE_FONT)
+            self.addItem(title)
+            self.titles[table.kind] = title
+            for rect, text in table.labels:
+                label = TextItem(self.colours, rect, text, LABEL_FONT, muted=True)
+                self.addItem(label)
+                self._static.append(label)
+            for loc, rect in table.cells.items():
+                cell: SlotItem | LaneItem
+                if loc.slot is not None:
+                    cell = SlotItem(self.colours, loc.slot, rect)
+                else:
+                    assert loc.bucket is not None and loc.group is not None
+                    cell = LaneItem(self.colours, loc.bucket, loc.group, rect)
+                self.addItem(cell)
+                self.backgrounds[loc] = cell
+        margin = 24.0
+        self.setSceneRect(
+            QRectF(
+                -margin,
+                -margin - 10,
+                geometry.width + 2 * margin,
+                geometry.height + 2 * margin + 10,
+            )
+        )
+        self._signature = geometry.signature
+
+    def _update_backgrounds(self, frame: Frame, geometry: SceneGeometry) -> None:
+        marks = frame.marks
+        for state in frame.tables:
+            layout = state.layout
+            if "slots" in layout:
+                for i, slot in enumerate(layout["slots"]):
+                    loc = Loc(state.kind, slot=i)
+                    item = self.backgrounds.get(loc)
+                    if isinstance(item, SlotItem):
+                        item.set_state(slot, marks.get(loc))
+        for loc, item in self.backgrounds.items():
+            if isinstance(item, LaneItem):
+                item.set_mark(marks.get(loc))
+
+    def _place_tiles(self, frame: Frame, geometry: SceneGeometry) -> None:
+        seen: set[object] = set()
+        for ident, loc, entry, _table in geometry.entries():
+            rect = geometry.rect_of(loc)
+            assert rect is not None
+            self._put_tile(ident, loc, entry, rect, frame.marks.get(loc), carried=False)
+            seen.add(ident)
+        carried = frame.carried
+        if carried is not None and frame.focus is not None:
+            ident = entry_id(carried["key"])
+            focus = geometry.rect_of(frame.focus)
+            if focus is not None:
+                rect = focus.moved(CELL_W * 0.42, -CELL_H * 0.42)
+                self._put_tile(ident, None, carried, rect, "displaced", carried=True)
+                seen.add(ident)
+        for ident in [i for i in self.tiles if i not in seen]:
+            tile = self.tiles.pop(ident)
+            self.tile_locs.pop(ident, None)
+            self._fade_out.append(tile)
+
+    def _put_tile(
+        self,
+        ident: object,
+        loc: Loc | None,
+        entry: object,
+        rect: Rect,
+        mark: str | None,
+        carried: bool,
+    ) -> None:
+        tile = self.tiles.get(ident)
+        end = QPointF(rect.x, rect.y)
+        if tile is None:
+            tile = KeyTile(self.colours, ident, rect)
+            tile.setOpacity(0.0)
+            self.addItem(tile)
+            self.tiles[ident] = tile
+            self._fade_in.append(tile)
+        elif tile.pos() != end:
+            self._moves.append(_Move(tile, tile.pos(), end))
+        tile.set_entry(entry, mark, carried)  # type: ignore[arg-type]
+        if tile.pos() != end and not any(m.item is tile for m in self._moves):
+            tile.setPos(end)
+        self.tile_locs[ident] = loc
+
+    def _place_markers(self, frame: Frame, geometry: SceneGeometry) -> None:
+        for marker, loc, label in (
+            (self.probe, frame.focus, frame.title),
+            (self.home, frame.home, "home"),
+            (self.cursor, _cursor_loc(frame, geometry), "cursor"),
+        ):
+            rect = None if loc is None else geometry.rect_of(loc)
+            if rect is None:
+                marker.setVisible(False)
+                continue
+            marker.label = label
+            end = QPointF(rect.x, rect.y)
+            if marker.isVisible() and marker.pos() != end and marker is self.probe:
+                marker.set_rect(Rect(marker.pos().x(), marker.pos().y(), rect.w, rect.h))
+                self._moves.append(_Move(marker, marker.pos(), end))
+            else:
+                marker.set_rect(rect)
+            marker.setVisible(True)
+            marker.update()
+
+    # ------------------------------------------------------------------ animation
+    def _advance(self, value: object) -> None:
+        t = float(value)  # type: ignore[arg-type]
+        for move in self._moves:
+            move.item.setPos(move.start + (move.end - move.start) * t)
+        for item in self._fade_in:
+            item.setOpacity(t)
+        for item in self._fade_out:
+            item.setOpacity(1.0 - t)
+
+    def _finish(self) -> None:
+        for item in self._fade_out:
+            if item.scene() is self:
+                self.removeItem(item)
+        for move in self._moves:
+            move.item.setPos(move.end)
+        for item in self._fade_in:
+            item.setOpacity(1.0)
+        self._moves, self._fade_in, self._fade_out = [], [], []
+        self.animation_finished.emit()
+
+    def finish_animation(self) -> None:
+        """Jump to the end of a running animation."""
+        if self.animation.state() == QVariantAnimation.State.Running:
+            self.animation.stop()
+            self._advance(1.0)
+            self._finish()
+
+    # ------------------------------------------------------------------ queries (tests)
+    def tile_for(self, loc: Loc) -> KeyTile | None:
+        """The key tile drawn at ``loc``."""
+        for ident, where in self.tile_locs.items():
+            if where == loc:
+                return self.tiles[ident]
+        return None
+
+
+def _cursor_loc(frame: Frame, geometry: SceneGeometry) -> Loc | None:
+    """Where a running migration's cursor points in the source table."""
+    migration = frame.migration
+    if not migration:
+        return None
+    source = next((t for t in frame.tables if t.role == "source"), None)
+    if source is None:
+        return None
+    cursor = int(migration.get("cursor", 0))
+    if "slots" in source.layout:
+        if cursor >= len(source.layout["slots"]):
+            return None
+        return Loc(source.kind, slot=cursor)
+    groups = int(source.layout["groups"])
+    bucket, group = divmod(cursor, groups)
+    if bucket >= len(source.layout["buckets"]):
+        return None
+    return Loc(source.kind, bucket=bucket, group=group)

@@ -1,0 +1,63 @@
+"""Narration: what the current micro-step does, in words and in pseudocode."""
+
+from __future__ import annotations
+
+from PyQt6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from explorer.model.frames import Frame
+from explorer.model.pseudocode import Pseudocode
+
+__all__ = ["NarrationPanel"]
+
+
+class NarrationPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.heading = QLabel()
+        self.heading.setObjectName("position")
+        self.narration = QLabel()
+        self.narration.setObjectName("narration")
+        self.narration.setWordWrap(True)
+        self.narration.setMinimumHeight(64)
+        self.engine_line = QLabel()
+        self.engine_line.setObjectName("engineLine")
+        self.engine_line.setWordWrap(True)
+        self.code_title = QLabel()
+        self.code_title.setObjectName("subtitle")
+        self.code = QListWidget()
+        self.code.setObjectName("pseudocode")
+        self.code.setMinimumHeight(120)
+        self.code.setWordWrap(False)
+        for widget in (self.heading, self.narration, self.engine_line, self.code_title, self.code):
+            layout.addWidget(widget)
+        layout.setStretchFactor(self.code, 1)
+        self._listing: Pseudocode | None = None
+
+    def show_frame(self, frame: Frame, heading: str) -> None:
+        self.heading.setText(heading)
+        self.narration.setText(frame.narration)
+        self.engine_line.setText("" if frame.event is None else "engine: " + frame.event.describe())
+        self._show_code(frame.pseudocode, frame.line)
+
+    def _show_code(self, code: Pseudocode | None, line: int | None) -> None:
+        if code is not self._listing:
+            self._listing = code
+            self.code.clear()
+            self.code_title.setText("" if code is None else code.title)
+            if code is not None:
+                for text in code.lines:
+                    self.code.addItem(QListWidgetItem(text))
+        if code is None or line is None:
+            self.code.clearSelection()
+            return
+        self.code.setCurrentRow(line)
+        item = self.code.item(line)
+        if item is not None:
+            self.code.scrollToItem(item)
+
+    @property
+    def highlighted_line(self) -> int | None:
+        row = self.code.currentRow()
+        return None if row < 0 or not self.code.selectedItems() else row

@@ -1,0 +1,72 @@
+"""Live figures of the state on screen and its probe-length histogram (pyqtgraph)."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PyQt6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from explorer.model.table_stats import TableFigures
+from explorer.ui.palette import Palette
+
+__all__ = ["StatsPanel"]
+
+
+class StatsPanel(QWidget):
+    def __init__(self, palette: Palette, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        grid = QGridLayout()
+        self.values: dict[str, QLabel] = {}
+        for row, (name, label) in enumerate(
+            (
+                ("size", "entries"),
+                ("capacity", "capacity"),
+                ("load_factor", "load factor"),
+                ("tombstones", "tombstones"),
+                ("average_probe", "avg probes per hit"),
+            )
+        ):
+            caption = QLabel(label)
+            caption.setObjectName("subtitle")
+            value = QLabel("-")
+            value.setObjectName("figure")
+            grid.addWidget(caption, row // 2, (row % 2) * 2)
+            grid.addWidget(value, row // 2, (row % 2) * 2 + 1)
+            self.values[name] = value
+        layout.addLayout(grid)
+        self.plot = pg.PlotWidget()
+        self.plot.setMinimumHeight(90)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setLabel("bottom", "probes to find an entry")
+        self.plot.setLabel("left", "entries")
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7)
+        self.plot.addItem(self.bars)
+        layout.addWidget(self.plot, 1)
+        self.set_palette(palette)
+        self.figures: TableFigures | None = None
+
+    def set_palette(self, palette: Palette) -> None:
+        self.colours = palette
+        self.plot.setBackground(palette.surface)
+        for axis in ("bottom", "left"):
+            item = self.plot.getAxis(axis)
+            item.setPen(pg.mkPen(palette.muted))
+            item.setTextPen(pg.mkPen(palette.text))
+        self.bars.setOpts(brush=pg.mkBrush(palette.home), pen=pg.mkPen(palette.home))
+
+    def show_figures(self, figures: TableFigures) -> None:
+        if figures == self.figures:
+            return
+        self.figures = figures
+        self.values["size"].setText(str(figures.size))
+        self.values["capacity"].setText(str(figures.capacity))
+        self.values["load_factor"].setText(f"{figures.load_factor:.2f}")
+        self.values["tombstones"].setText(str(figures.tombstones))
+        self.values["average_probe"].setText(f"{figures.average_probe:.2f}")
+        xs = list(range(1, len(figures.probe_histogram) + 1))
+        self.bars.setOpts(x=xs, height=list(figures.probe_histogram), width=0.7)
+        self.plot.setXRange(0.4, max(4, len(xs)) + 0.6, padding=0)
+        self.plot.setYRange(0, max([1, *figures.probe_histogram]) * 1.15, padding=0)
