@@ -7,6 +7,7 @@ migrations happen within a handful of operations.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,3 +141,6 @@ MAP_FACTORIES: list[MapFactory] = [
 ]
 
 ADAPTIVE_FACTORIES = [f for f in MAP_FACTORIES if f.adaptive]
+
+# Qt renders offscreen in the tests unless told otherwise (tests/run.sh sets it too).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

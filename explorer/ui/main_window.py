@@ -13,6 +13,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -119,8 +120,13 @@ class MainWindow(QMainWindow):
         self.inputs = InputPanel()
         self.config_panel = ConfigPanel()
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.inputs, "Operations")
-        self.tabs.addTab(self.config_panel, "Map settings")
+        for widget, label in ((self.inputs, "Operations"), (self.config_panel, "Map settings")):
+            scroll = QScrollArea()
+            scroll.setWidget(widget)
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setMinimumHeight(120)
+            self.tabs.addTab(scroll, label)
         side = QSplitter(Qt.Orientation.Vertical)
         for widget in (self.narration, self.stats, self.tabs):
             side.addWidget(widget)

@@ -20,7 +20,7 @@ class NarrationPanel(QWidget):
         self.narration = QLabel()
         self.narration.setObjectName("narration")
         self.narration.setWordWrap(True)
-        self.narration.setMinimumHeight(64)
+        self.narration.setMinimumHeight(44)
         self.engine_line = QLabel()
         self.engine_line.setObjectName("engineLine")
         self.engine_line.setWordWrap(True)
@@ -28,7 +28,7 @@ class NarrationPanel(QWidget):
         self.code_title.setObjectName("subtitle")
         self.code = QListWidget()
         self.code.setObjectName("pseudocode")
-        self.code.setMinimumHeight(120)
+        self.code.setMinimumHeight(80)
         self.code.setWordWrap(False)
         for widget in (self.heading, self.narration, self.engine_line, self.code_title, self.code):
             layout.addWidget(widget)

@@ -22,11 +22,11 @@ class TransportBar(QWidget):
 
     BUTTONS = (
         ("start", "|\u25c0", "Back to the first operation (Home)"),
-        ("op_back", "\u25c0\u25c0 Op", "Previous operation (Page Up / Shift+Left)"),
+        ("op_back", "\u25c0\u25c0", "Previous operation (Page Up / Shift+Left)"),
         ("step_back", "\u25c0 Step", "Previous micro-step (Left)"),
         ("play", "\u25b6 Play", "Play / pause (Space)"),
         ("step_forward", "Step \u25b6", "Next micro-step (Right)"),
-        ("op_forward", "Op \u25b6\u25b6", "Next operation (Page Down / Shift+Right)"),
+        ("op_forward", "\u25b6\u25b6", "Next operation (Page Down / Shift+Right)"),
         ("end", "\u25b6|", "To the end (End)"),
     )
 
@@ -44,27 +44,30 @@ class TransportBar(QWidget):
             row.addWidget(button)
             self.buttons[name] = button
         self.buttons["play"].setObjectName("primary")
-        self.buttons["play"].setMinimumWidth(96)
-        row.addSpacing(12)
-        row.addWidget(QLabel("speed"))
-        self.speed = QSlider(Qt.Orientation.Horizontal)
-        self.speed.setRange(0, len(SPEEDS) - 1)
-        self.speed.setValue(SPEEDS.index(1.0))
-        self.speed.setFixedWidth(130)
-        self.speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.speed.setToolTip("Playback speed ([ slower, ] faster)")
-        self.speed_label = QLabel("1x")
-        self.speed_label.setMinimumWidth(42)
-        self.speed.valueChanged.connect(self._speed_moved)
-        row.addWidget(self.speed)
-        row.addWidget(self.speed_label)
+        self.buttons["play"].setMinimumWidth(92)
+        for name in ("start", "op_back", "op_forward", "end"):
+            self.buttons[name].setMaximumWidth(52)
         row.addStretch(1)
         self.position = QLabel()
         self.position.setObjectName("position")
         row.addWidget(self.position)
         outer.addLayout(row)
+        lower = QHBoxLayout()
         self.timeline = TimelineBar(palette)
-        outer.addWidget(self.timeline)
+        lower.addWidget(self.timeline, 1)
+        lower.addWidget(QLabel("speed"))
+        self.speed = QSlider(Qt.Orientation.Horizontal)
+        self.speed.setRange(0, len(SPEEDS) - 1)
+        self.speed.setValue(SPEEDS.index(1.0))
+        self.speed.setFixedWidth(110)
+        self.speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.speed.setToolTip("Playback speed ([ slower, ] faster)")
+        self.speed_label = QLabel("1x")
+        self.speed_label.setMinimumWidth(42)
+        self.speed.valueChanged.connect(self._speed_moved)
+        lower.addWidget(self.speed)
+        lower.addWidget(self.speed_label)
+        outer.addLayout(lower)
 
     @property
     def speed_value(self) -> float:
