@@ -120,16 +120,20 @@ class MainWindow(QMainWindow):
         self.inputs = InputPanel()
         self.config_panel = ConfigPanel()
         self.tabs = QTabWidget()
-        for widget, label in ((self.inputs, "Operations"), (self.config_panel, "Map settings")):
+        pages: tuple[tuple[QWidget, str], ...] = (
+            (self.inputs, "Operations"),
+            (self.config_panel, "Map settings"),
+        )
+        for page, label in pages:
             scroll = QScrollArea()
-            scroll.setWidget(widget)
+            scroll.setWidget(page)
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
             scroll.setMinimumHeight(120)
             self.tabs.addTab(scroll, label)
         side = QSplitter(Qt.Orientation.Vertical)
-        for widget in (self.narration, self.stats, self.tabs):
-            side.addWidget(widget)
+        for pane in (self.narration, self.stats, self.tabs):
+            side.addWidget(pane)
         side.setStretchFactor(0, 3)
         side.setStretchFactor(1, 2)
         side.setStretchFactor(2, 0)
