@@ -21,6 +21,7 @@ __all__ = ["build_parser", "main"]
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_IO = 0, 2, 5
 DEFAULT_DEMO = "robinhood-basics"
+HEADLESS_STEPS = 53  # robinhood-basics: 'kiwi' pushes 'apple' on, mid-swap
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,6 +55,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _no_display() -> bool:
+    """True on a Linux machine with no X or Wayland display and no Qt platform chosen."""
+    return (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
+def _headless_fallback(args: argparse.Namespace) -> None:
+    """Without a display there is no window to open: render the demo to a PNG instead."""
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if args.screenshot:
+        return
+    name = args.demo or DEFAULT_DEMO
+    args.screenshot = f"explorer-{name}.png"
+    if not args.steps:
+        args.steps = HEADLESS_STEPS
+    print(
+        f"explorer: no display found, so the window cannot open here; rendered the "
+        f"'{name}' demo after {args.steps} steps to {args.screenshot}. Run it on a desktop "
+        "(or under xvfb-run) for the live window.",
+        file=sys.stderr,
+    )
+
+
 def _prepare_session(args: argparse.Namespace) -> Session:
     session = Session()
     if args.workload:
@@ -78,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     from explorer.model.sources import WorkloadLoadError
 
+    if _no_display():
+        _headless_fallback(args)
     try:
         session = _prepare_session(args)
     except WorkloadLoadError as exc:
@@ -89,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from explorer.ui.main_window import MainWindow
     from explorer.ui.theme import apply_theme
 
+    _quiet_platform_warnings()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Adaptive Hash Map Explorer")
@@ -110,6 +141,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     window.show()
     return _run_event_loop(app)
+
+
+def _quiet_platform_warnings() -> None:
+    """Drop the offscreen platform's notice about window size hints (harmless, noisy)."""
+    from PyQt6.QtCore import qInstallMessageHandler
+
+    def handler(mode: object, context: object, message: str | None) -> None:
+        if message and "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
 
 
 def _run_event_loop(app: object) -> int:

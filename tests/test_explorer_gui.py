@@ -349,3 +349,56 @@ def test_list_demos() -> None:
     done = _explorer("--list-demos")
     assert done.returncode == 0
     assert all(name in done.stdout for name in DEMOS)
+
+
+def test_workloads_load_on_a_worker_thread_under_qasync(window, tmp_path: Path) -> None:
+    """Inside the qasync loop the CSV is read and recorded off the GUI thread."""
+    import asyncio
+    import threading
+
+    import qasync
+
+    good = tmp_path / "w.csv"
+    good.write_text("op,key,value\n" + "".join(f"put,k{i},{i}\n" for i in range(300)))
+    threads: list[str] = []
+    prepare = window.session.prepare_workload
+
+    def spy(path):
+        threads.append(threading.current_thread().name)
+        return prepare(path)
+
+    window.session.prepare_workload = spy  # type: ignore[method-assign]
+    loop = qasync.QEventLoop(QApplication.instance())
+
+    async def scenario() -> None:
+        window.load_workload_file(good)
+        assert window._busy  # still loading: the GUI thread was not blocked
+        for _ in range(500):
+            if not window._busy:
+                return
+            await asyncio.sleep(0.01)
+
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    assert len(window.session) == 300
+    assert threads and threads[0] != threading.main_thread().name
+
+
+def test_without_a_display_the_demo_is_rendered_to_a_png(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "explorer", "--demo", "tombstones-vs-backshift"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "no display found" in done.stderr
+    assert _png_size(tmp_path / "explorer-tombstones-vs-backshift.png") == (1440, 900)
