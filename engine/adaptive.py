@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from engine.base import MISSING, BaseMap
+from engine.batch import OnWrite, RowBatch
 from engine.chaining import ChainingMap
 from engine.config import AdaptiveOptions
 from engine.errors import InvariantError
@@ -223,6 +224,35 @@ class AdaptiveMap(BaseMap):
         """Remove ``key``; KeyError when missing. Expected O(1)."""
         if not self.discard(key):
             raise KeyError(key)
+
+    def apply_rows(self, batch: RowBatch, on_write: OnWrite | None = None) -> None:
+        """Apply workload rows (:mod:`engine.batch`), as ``get``, ``put`` and ``discard``
+        would. With no migration running and no trace open, the active backend's kernel
+        applies them while this map counts each write and checks its guardrails after it,
+        as ``put`` does; a migration ends the kernel's run, and the generic path applies
+        rows until the migration is over. O(rows)."""
+        if on_write is not None:
+            BaseMap.apply_rows(self, batch, on_write)
+            return
+        while batch.pending is None and not batch.exhausted:
+            if self._tracer is not None:
+                BaseMap.apply_rows(self, batch)
+            elif self._migration is None:
+                self._active.apply_rows(batch, self._wrote_through_kernel)
+            else:
+                BaseMap.apply_rows(self, batch, self._migration_over)
+
+    def _wrote_through_kernel(self) -> bool:
+        """After a write by the active backend's kernel: count it, check the guardrails
+        (as ``put`` and ``discard`` do) and stop the kernel when a migration began."""
+        self._writes += 1
+        if self._writes >= self._quiet_until:
+            self._check_guardrails()
+            return self._migration is not None
+        return False
+
+    def _migration_over(self) -> bool:
+        return self._migration is None
 
     # ------------------------------------------------------------------ migration-time ops
     def _record(self, hist: list[int], probes: int) -> None:

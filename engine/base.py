@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterator, MutableMapping
 from typing import Any, ClassVar, Final
 
+from engine.batch import OnWrite, RowBatch, apply_rows_generic
 from engine.events import TraceEvent
 from engine.hashing import HashFunction, HashSpec
 from engine.stats import hist_add, hist_count, hist_max, hist_merge, hist_pairs, hist_sum
@@ -187,6 +188,12 @@ class BaseMap(MutableMapping[Any, Any]):
             raise KeyError(key)
 
     put = __setitem__  # ``m.put(k, v)``: the same, as a method callers can bind once
+
+    def apply_rows(self, batch: RowBatch, on_write: OnWrite | None = None) -> None:
+        """Apply workload rows from ``batch`` (see :mod:`engine.batch`), the same as one
+        ``get``, ``put`` or ``discard`` per row; ``on_write`` runs after every write and
+        stops the batch when it returns True. O(rows)."""
+        apply_rows_generic(self, batch, on_write)
 
     def __len__(self) -> int:
         return self._size

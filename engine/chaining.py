@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from zlib import crc32
 
 from engine.base import MISSING, BaseMap
+from engine.batch import OnWrite, RowBatch
 from engine.config import ChainingOptions
 from engine.errors import InvariantError
 from engine.events import (
@@ -35,6 +36,7 @@ from engine.events import (
 )
 from engine.hashing import _MIX32, _SPREAD, MASK64, HashSpec, fast_hash
 from engine.jsonsafe import encode_key, encode_value
+from engine.kernels import chaining_rows
 from engine.robinhood import _power_of_two_at_least
 from engine.stats import hist_add, hist_pairs
 
@@ -164,6 +166,14 @@ class ChainingMap(BaseMap):
             return j
         self._probes = len(chain)
         return -1
+
+    def apply_rows(self, batch: RowBatch, on_write: OnWrite | None = None) -> None:
+        """Apply workload rows (:mod:`engine.batch`) with the inlined kernel of
+        :mod:`engine.kernels`; the generic per-operation path while tracing. O(rows)."""
+        if self._tracer is not None:
+            BaseMap.apply_rows(self, batch, on_write)
+        else:
+            chaining_rows(self, batch, on_write)
 
     def _assign(self, key: Any, h: int, value: Any) -> bool:
         c = ((h & self._mask) << self._gbits) | (h >> self._gshift)

@@ -1,10 +1,13 @@
 """Replaying a CSV workload through a map: ``engine run-csv``.
 
-The loop reads rows straight from :mod:`csv` and dispatches them with one comparison per
-row against the next *checkpoint*: the next operation to time, the row limit, the next
-compaction-clock look or tick. Everything rare happens in the checkpoint handler, so the
-common row pays for parsing, three checks and the map operation, nothing more.
-Memory is O(keys in the map + latency reservoir), independent of the number of rows.
+The rows between two *checkpoints* (the next operation to time, the row limit, the next
+compaction-clock look or tick) go to the map in one ``apply_rows`` call
+(:mod:`engine.batch`): the map's kernel reads them straight from :mod:`csv`, checks
+them inline and applies them with its table in local variables. The checkpoint row,
+and any row the kernel leaves because it is malformed, come back here to the
+checkpoint handler, so the common row pays for parsing, its checks and the map
+operation, nothing more. Memory is O(keys in the map + latency reservoir), independent
+of the number of rows.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.base import BaseMap
-from engine.errors import EngineError
+from engine.batch import RowBatch
 from engine.latency import Reservoir
 from engine.workload import OPS, WorkloadFile
 
@@ -170,69 +173,45 @@ def replay(
     first bad row; rows before it have been applied. O(rows) time, O(1) extra memory."""
     options = options or ReplayOptions()
     runner = _Runner(m, workload, options)
-    reader = workload.reader()
-    op_col, key_col, value_col = workload.columns
-    get, put, discard = m.get, m.put, m.discard
-    ops = runner.progress.ops
-    gets = puts = dels = get_misses = del_misses = 0
-    number = 0
+    batch = RowBatch(workload.reader(), workload.columns)
+    apply_rows = m.apply_rows
     checkpoint = runner.next_checkpoint(0)
-    miss = _MISS
     try:
-        while True:
-            try:
-                for row in reader:
-                    if not row:
-                        continue
-                    number += 1
-                    if number >= checkpoint:
-                        runner.checkpoint(number, row)
-                        checkpoint = runner.next_checkpoint(number)
-                        continue
-                    if len(row) == 3:
-                        op = row[op_col]
-                        key = row[key_col]
-                        if key and "\0" not in key:
-                            if op == "get":
-                                if not row[value_col]:
-                                    gets += 1
-                                    if get(key, miss) is miss:
-                                        get_misses += 1
-                                    continue
-                            elif op == "put":
-                                value = row[value_col]
-                                if "\0" not in value:
-                                    puts += 1
-                                    put(key, value)
-                                    continue
-                            elif op == "del" and not row[value_col]:
-                                dels += 1
-                                if not discard(key):
-                                    del_misses += 1
-                                continue
-                    problem = workload.bad_row(row, number)
-                    raise problem if problem is not None else AssertionError(row)
-                break
-            except (UnicodeDecodeError, csv.Error) as exc:
-                raise workload.decode_error(number + 1, exc) from None
-    except EngineError:
-        raise
+        try:
+            while True:
+                batch.stop = checkpoint
+                apply_rows(batch)
+                row = batch.pending
+                if row is None:
+                    if batch.exhausted:
+                        break
+                    continue
+                batch.pending = None
+                number = batch.applied = batch.applied + 1
+                if number >= checkpoint:
+                    runner.checkpoint(number, row)
+                    checkpoint = runner.next_checkpoint(number)
+                else:  # a row the batch would not apply: malformed, so this raises
+                    runner.run_one(row, number)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise workload.decode_error(batch.applied + 1, exc) from None
     finally:
         workload.close()
     elapsed = time.perf_counter() - runner.progress.started
     if options.tick is not None:
         runner.progress.final = True
-        runner.emit_tick(number)
-    ops["get"] += gets
-    ops["put"] += puts
-    ops["del"] += dels
+        runner.emit_tick(batch.applied)
+    ops = runner.progress.ops
+    ops["get"] += batch.gets
+    ops["put"] += batch.puts
+    ops["del"] += batch.dels
     total = sum(ops.values())
     return ReplayResult(
         elapsed_seconds=elapsed,
         total_ops=total,
         ops=dict(ops),
-        get_hits=ops["get"] - get_misses - runner.get_misses,
-        del_hits=ops["del"] - del_misses - runner.del_misses,
+        get_hits=ops["get"] - batch.get_misses - runner.get_misses,
+        del_hits=ops["del"] - batch.del_misses - runner.del_misses,
         compactions=runner.progress.compactions,
         latency=runner.latency,
         events=m.history(),

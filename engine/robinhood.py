@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Final
 from zlib import crc32
 
 from engine.base import MISSING, BaseMap
+from engine.batch import OnWrite, RowBatch
 from engine.config import RobinHoodOptions
 from engine.errors import InvariantError
 from engine.events import (
@@ -41,6 +42,7 @@ from engine.events import (
 )
 from engine.hashing import _MIX32, _SPREAD, MASK64, HashSpec, fast_hash
 from engine.jsonsafe import encode_key, encode_value
+from engine.kernels import robinhood_rows
 from engine.stats import hist_add, hist_pairs
 
 __all__ = ["TOMBSTONE", "RobinHoodMap"]
@@ -227,6 +229,14 @@ class RobinHoodMap(BaseMap):
             hist_add(hist, d + 1)
         self._get_misses += 1
         return default
+
+    def apply_rows(self, batch: RowBatch, on_write: OnWrite | None = None) -> None:
+        """Apply workload rows (:mod:`engine.batch`) with the inlined kernel of
+        :mod:`engine.kernels`; the generic per-operation path while tracing. O(rows)."""
+        if self._tracer is not None:
+            BaseMap.apply_rows(self, batch, on_write)
+        else:
+            robinhood_rows(self, batch, on_write)
 
     def _assign(self, key: Any, h: int, value: Any) -> bool:
         mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys

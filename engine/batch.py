@@ -1,0 +1,118 @@
+"""Applying a run of workload rows to a map in one call (the replay's batch interface).
+
+A :class:`RowBatch` carries a CSV row iterator, the column order, the data row at which
+to stop and the counters. ``BaseMap.apply_rows(batch)`` applies plain, valid rows until
+the next row would reach ``stop``, the rows run out (``exhausted``), or it meets a row it
+leaves to the caller: that row is read but not applied, and kept in ``pending`` (the
+stop row itself, or a malformed one for the caller to diagnose). Blank rows are skipped
+and not counted, as everywhere else.
+
+:func:`apply_rows_generic` is the reference version: it calls ``get``, ``put`` and
+``discard``, so tracing, migrations and every counter behave exactly as for single
+operations. The chaining and Robin Hood maps override it with kernels
+(:mod:`engine.kernels`) that keep the table in local variables; tests hold the two to the
+same layout and stats. Cost: O(rows applied) plus each operation's own cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = ["OnWrite", "RowBatch", "apply_rows_generic"]
+
+#: Called after every put and delete a batch applies; True stops the batch there.
+OnWrite = Callable[[], bool]
+
+
+@dataclass(slots=True)
+class RowBatch:
+    """Rows to apply and what applying them counted (see the module docstring).
+
+    ``applied`` counts data rows consumed so far, including any the caller handled
+    itself (it advances it for the ``pending`` rows it takes over). ``stop`` is the number
+    of the first data row not to apply; ``gets``, ``puts``, ``dels``, ``get_misses`` and
+    ``del_misses`` count the operations the batch applied.
+    """
+
+    rows: Iterator[list[str]]
+    columns: tuple[int, int, int] = (0, 1, 2)
+    stop: int = 1
+    applied: int = 0
+    gets: int = 0
+    puts: int = 0
+    dels: int = 0
+    get_misses: int = 0
+    del_misses: int = 0
+    pending: list[str] | None = None
+    exhausted: bool = False
+
+
+class _Operations(Protocol):
+    def get(self, key: Any, default: Any = None) -> Any: ...
+
+    def put(self, key: Any, value: Any) -> None: ...
+
+    def discard(self, key: Any) -> bool: ...
+
+
+_MISS: Any = object()
+
+
+def apply_rows_generic(m: _Operations, batch: RowBatch, on_write: OnWrite | None = None) -> None:
+    """Apply rows through ``m.get``, ``m.put`` and ``m.discard``; ``on_write`` as in
+    :data:`OnWrite`. O(rows)."""
+    get, put, discard = m.get, m.put, m.discard
+    op_col, key_col, value_col = batch.columns
+    n = start = batch.applied
+    last = batch.stop - 1
+    puts = dels = get_misses = del_misses = 0
+    miss = _MISS
+    try:
+        for row in batch.rows:
+            if len(row) != 3 or n >= last:
+                if not row:
+                    continue
+                batch.pending = row
+                return
+            op = row[op_col]
+            key = row[key_col]
+            if not key or "\0" in key:
+                batch.pending = row
+                return
+            if op == "get":
+                if row[value_col]:
+                    batch.pending = row
+                    return
+                n += 1
+                if get(key, miss) is miss:
+                    get_misses += 1
+            elif op == "put":
+                value = row[value_col]
+                if "\0" in value:
+                    batch.pending = row
+                    return
+                n += 1
+                puts += 1
+                put(key, value)
+                if on_write is not None and on_write():
+                    return
+            elif op == "del" and not row[value_col]:
+                n += 1
+                dels += 1
+                if not discard(key):
+                    del_misses += 1
+                if on_write is not None and on_write():
+                    return
+            else:
+                batch.pending = row
+                return
+        batch.exhausted = True
+    finally:
+        batch.gets += n - start - puts - dels
+        batch.puts += puts
+        batch.dels += dels
+        batch.get_misses += get_misses
+        batch.del_misses += del_misses
+        batch.applied = n
