@@ -14,14 +14,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from explorer.model.demos import DEMOS, load_demo
+from explorer.model.demos import DEMOS, load_demo, showcase_steps
 from explorer.model.session import Session
 
 __all__ = ["build_parser", "main"]
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_IO = 0, 2, 5
 DEFAULT_DEMO = "robinhood-basics"
-HEADLESS_STEPS = 53  # robinhood-basics: 'kiwi' pushes 'apple' on, mid-swap
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--steps", type=int, default=0, metavar="N", help="advance N micro-steps first"
     )
+    parser.add_argument(
+        "--showcase",
+        action="store_true",
+        help="advance to the demo's signature moment (a swap, a migration batch, ...)",
+    )
     parser.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window and exit")
     parser.add_argument("--theme", choices=["light", "dark"], default="light")
     parser.add_argument("--size", type=_size, default=(1440, 900), metavar="WxH")
@@ -72,11 +76,10 @@ def _headless_fallback(args: argparse.Namespace) -> None:
         return
     name = args.demo or DEFAULT_DEMO
     args.screenshot = f"explorer-{name}.png"
-    if not args.steps:
-        args.steps = HEADLESS_STEPS
+    args.showcase = args.showcase or not args.steps
     print(
-        f"explorer: no display found, so the window cannot open here; rendered the "
-        f"'{name}' demo after {args.steps} steps to {args.screenshot}. Run it on a desktop "
+        f"explorer: no display found, so the window cannot open here; rendering the "
+        f"'{name}' demo to {args.screenshot} instead. Run it on a desktop "
         "(or under xvfb-run) for the live window.",
         file=sys.stderr,
     )
@@ -88,7 +91,9 @@ def _prepare_session(args: argparse.Namespace) -> Session:
         session.load_workload(args.workload)
         session.title = f"Workload: {Path(args.workload).name}"
     else:
-        load_demo(session, args.demo or DEFAULT_DEMO)
+        demo = load_demo(session, args.demo or DEFAULT_DEMO)
+        if args.showcase:
+            args.steps = showcase_steps(session, demo)
     for _ in range(args.steps):
         if not session.step_forward():
             break

@@ -9,7 +9,7 @@ from explorer.model.map_config import MapConfig
 from explorer.model.operations import Operation, parse_command
 from explorer.model.session import Session
 
-__all__ = ["DEMOS", "Demo", "demo_names", "load_demo"]
+__all__ = ["DEMOS", "Demo", "demo_names", "load_demo", "showcase_steps"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Demo:
     script: tuple[str, ...]
     twin: MapConfig | None = None
     shows: tuple[str, ...] = ()
+    showcase: str = ""  # the event a still picture of the demo should stop at
 
     def operations(self) -> list[Operation]:
         return [parse_command(line) for line in self.script]
@@ -60,6 +61,7 @@ _add(
             "get kiwi",
         ),
         shows=("displace", "resize", "backshift", "compare"),
+        showcase="displace",
     )
 )
 
@@ -86,6 +88,7 @@ _add(
             "put banana 20",
         ),
         shows=("resize", "remove", "compare"),
+        showcase="compare:match",
     )
 )
 
@@ -123,6 +126,7 @@ _add(
             "get grape",
         ),
         shows=("guardrail", "migrate"),
+        showcase="migrate:batch:2",
     )
 )
 
@@ -152,8 +156,42 @@ _add(
             "get satsuma",
         ),
         shows=("tombstone", "compact"),
+        showcase="probe:tombstone",
     )
 )
+
+
+def _matches(event: object, pattern: str) -> bool:
+    kind, _, detail = pattern.partition(":")
+    if getattr(event, "kind", None) != kind:
+        return False
+    detail, _, _ = detail.partition(":")
+    if not detail:
+        return True
+    if kind == "compare":
+        return bool(getattr(event, "equal", False)) == (detail == "match")
+    if kind == "probe":
+        return getattr(event, "state", None) == detail
+    return getattr(event, "phase", None) == detail
+
+
+def showcase_steps(session: Session, demo: Demo) -> int:
+    """Micro-steps from the start of ``demo`` to its showcase event (the n-th match when
+    the pattern ends in ``:n``), or 0 when it has none. Leaves the session at the start."""
+    if not demo.showcase:
+        return 0
+    wanted = int(demo.showcase.rsplit(":", 1)[1]) if demo.showcase[-1].isdigit() else 1
+    pattern = demo.showcase.rsplit(":", 1)[0] if demo.showcase[-1].isdigit() else demo.showcase
+    steps = seen = 0
+    session.to_start()
+    while session.step_forward():
+        steps += 1
+        if _matches(session.frame().event, pattern):
+            seen += 1
+            if seen == wanted:
+                break
+    session.to_start()
+    return steps
 
 
 def demo_names() -> list[str]:

@@ -25,7 +25,8 @@ LANE_LABEL_W = 56.0
 BUCKET_LABEL_H = 24.0
 TABLE_GAP = 72.0
 MIN_LANE_ENTRIES = 2
-MIN_TITLE_W = 820.0
+MIN_TITLE_W = 600.0
+HAND_GAP = 18.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +52,9 @@ def entry_id(encoded_key: object) -> object:
 
 
 def grid_columns(count: int) -> int:
-    """Columns of the slot grid: one row up to 8 slots, then a power of two that makes
+    """Columns of the slot grid: one row up to 4 slots, then a power of two that makes
     the grid about 1.8 times as wide as tall (a typical map pane), at most 64."""
-    if count <= 8:
+    if count <= 4:
         return count
     ideal = math.sqrt(count * 1.8 * CELL_H / CELL_W)
     return min(64, 1 << max(2, round(math.log2(ideal))))
@@ -71,6 +72,13 @@ class TableGeometry:
     entries: dict[Loc, tuple[object, Mapping[str, Any]]] = field(default_factory=dict)
     labels: list[tuple[Rect, str]] = field(default_factory=list)
     signature: tuple[Any, ...] = ()
+    hand_y: float | None = None  # where an entry carried by a Robin Hood swap is drawn
+
+    def hand_rect(self, under: Rect) -> Rect:
+        """The "in hand" place for an entry being pushed along, below ``under``'s column
+        (below the grid, so it hides no slot)."""
+        y = self.frame.y + self.frame.h - CELL_H if self.hand_y is None else self.hand_y
+        return Rect(under.x, y, CELL_W, CELL_H)
 
     def entry_rect(self, loc: Loc) -> Rect | None:
         """The rectangle of a slot, a chain position, or a whole group lane."""
@@ -120,12 +128,14 @@ def _place_slots(state: TableState, x0: float, y0: float) -> TableGeometry:
     columns = grid_columns(count)
     rows = math.ceil(count / columns)
     width = columns * (CELL_W + GAP) - GAP
+    grid_h = rows * (CELL_H + GAP)
     table = TableGeometry(
         kind=state.kind,
         role=state.role,
-        frame=Rect(x0, y0, width, TITLE_H + rows * (CELL_H + GAP)),
+        frame=Rect(x0, y0, width, TITLE_H + grid_h + HAND_GAP + CELL_H),
         title=Rect(x0, y0, max(width, MIN_TITLE_W), TITLE_H - 6),
         signature=("slots", state.role, count, columns),
+        hand_y=y0 + TITLE_H + grid_h + HAND_GAP,
     )
     for i, slot in enumerate(slots):
         row, col = divmod(i, columns)

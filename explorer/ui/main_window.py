@@ -46,7 +46,7 @@ class MainWindow(QMainWindow):
     def __init__(self, session: Session | None = None, theme: str = "light") -> None:
         super().__init__()
         self.setWindowTitle("Adaptive Hash Map Explorer")
-        self.session = session or Session()
+        self.session = session if session is not None else Session()
         self.colours = THEMES[theme]
         self.animate = True
         self._busy = False

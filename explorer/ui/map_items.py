@@ -67,11 +67,25 @@ def qrect(rect: Rect) -> QRectF:
     return QRectF(rect.x, rect.y, rect.w, rect.h)
 
 
+#: Below this scale (a tile under ~35 px wide) text is unreadable: items draw shapes only.
+LOW_DETAIL = 0.3
+
+
+def detail(painter: QPainter, option: QStyleOptionGraphicsItem | None) -> float:
+    """How many device pixels one scene unit covers (1.0 at 100% zoom)."""
+    if option is None:
+        return 1.0
+    return float(option.levelOfDetailFromTransform(painter.worldTransform()))
+
+
 class _Item(QGraphicsItem):
     def __init__(self, palette: Palette, size: QRectF) -> None:
         super().__init__()
         self.colours = palette
         self._size = size
+        # Moving an item only translates it, so its cached pixmap is reused: an animation
+        # frame of a 1,024-slot table blits tiles instead of laying out text again.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def boundingRect(self) -> QRectF:
         return self._size.adjusted(-4, -4, 4, 4)
@@ -113,6 +127,8 @@ class SlotItem(_Item):
             pen = QPen(QColor(p.mark(self.mark)), 3.0)
         painter.setPen(pen)
         painter.drawRoundedRect(rect, 9, 9)
+        if detail(painter, option) < LOW_DETAIL:
+            return
         if self.state == "tombstone":
             painter.setBrush(QBrush(QColor(p.removed), Qt.BrushStyle.BDiagPattern))
             painter.setPen(Qt.PenStyle.NoPen)
@@ -184,6 +200,8 @@ class LaneItem(_Item):
             pen = QPen(QColor(p.mark(self.mark)), 3.0)
         painter.setPen(pen)
         painter.drawRoundedRect(rect, 8, 8)
+        if detail(painter, option) < LOW_DETAIL:
+            return
         painter.setPen(QColor(p.muted))
         painter.setFont(LABEL_FONT)
         label = QRectF(0, 0, 52, rect.height())
@@ -252,6 +270,8 @@ class KeyTile(_Item):
         if self.carried:
             painter.setPen(QPen(QColor(p.displaced), 3.0, Qt.PenStyle.DashLine))
         painter.drawRoundedRect(rect, 9, 9)
+        if detail(painter, option) < LOW_DETAIL:
+            return
         painter.setPen(QColor(p.tile_text))
         painter.setFont(KEY_FONT)
         key_box = rect.adjusted(6, 14, -6, -28)

@@ -14,8 +14,6 @@ from PyQt6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from explorer.model.frames import Frame, Loc
 from explorer.model.geometry import (
-    CELL_H,
-    CELL_W,
     Rect,
     SceneGeometry,
     TableGeometry,
@@ -70,6 +68,8 @@ class MapScene(QGraphicsScene):
 
     def __init__(self, palette: Palette, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        # Most items move in every animation: a BSP index would be rebuilt each frame.
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.frame: Frame | None = None
         self.geometry: SceneGeometry | None = None
         self._init_items(palette)
@@ -188,8 +188,9 @@ class MapScene(QGraphicsScene):
         if carried is not None and frame.focus is not None:
             ident = entry_id(carried["key"])
             focus = geometry.rect_of(frame.focus)
-            if focus is not None:
-                rect = focus.moved(CELL_W * 0.42, -CELL_H * 0.42)
+            table = geometry.table(frame.focus.table)
+            if focus is not None and table is not None:
+                rect = table.hand_rect(focus)
                 self._put_tile(ident, None, carried, rect, "displaced", carried=True)
                 seen.add(ident)
         for ident in [i for i in self.tiles if i not in seen]:
