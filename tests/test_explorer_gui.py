@@ -402,3 +402,15 @@ def test_without_a_display_the_demo_is_rendered_to_a_png(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     assert "no display found" in done.stderr
     assert _png_size(tmp_path / "explorer-tombstones-vs-backshift.png") == (1440, 900)
+
+
+def test_edit_menu_drops_the_future_and_resets(window) -> None:
+    for word in ("apple", "banana", "cherry"):
+        window.run_command(f"put {word} 1")
+    window.session.seek(1)
+    window.truncate_here()
+    assert len(window.session) == 1 and window.session.at_end
+    window.run_command("put fig 2")
+    assert set(window.session.timeline.live) == {"apple", "fig"}
+    window.reset()
+    assert len(window.session) == 0 and len(window.session.timeline.live) == 0

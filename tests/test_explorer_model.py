@@ -403,3 +403,21 @@ def test_public_names_are_exported() -> None:
 
     for name in model.__all__:
         assert hasattr(model, name), name
+
+
+def test_migration_steps_point_at_the_adaptive_pseudocode() -> None:
+    session = Session()
+    load_demo(session, "adaptive-migration")
+    phases = set()
+    while session.step_forward():
+        frame = session.frame()
+        event = frame.event
+        if event is not None and event.kind in ("migrate", "guardrail"):
+            assert frame.pseudocode is not None and frame.line is not None
+            assert frame.pseudocode.title.startswith("Adaptive")
+            line = frame.pseudocode.lines[frame.line]
+            expected = {"start": "start migrating", "batch": "batch", "end": "becomes active"}
+            key = getattr(event, "phase", "guardrail")
+            assert (expected.get(key) or "guardrail") in line
+            phases.add(key)
+    assert {"guardrail", "start", "batch", "end"} <= phases

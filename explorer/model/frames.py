@@ -242,7 +242,8 @@ def _hashable(encoded: object) -> object:
 
 
 def _family(tables: Sequence[TableState], event: TraceEvent | None) -> str:
-    if event is not None and event.table in ("robinhood", "chaining"):
+    """Whose algorithm the step belongs to: a backend's, or the adaptive map's own."""
+    if event is not None and event.table in ("robinhood", "chaining", "adaptive"):
         return event.table
     return tables[-1].kind
 

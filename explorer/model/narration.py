@@ -26,6 +26,11 @@ from explorer.model.operations import Operation
 
 __all__ = ["narrate"]
 
+
+def _count(n: int, word: str, plural: str = "") -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
 _OPENING = {
     "put": "Insert {key} with value {value}. Step forward to hash the key.",
     "get": "Look up {key}. Step forward to hash the key.",
@@ -81,7 +86,8 @@ def _place(e: PlaceEvent) -> str:
         return f"{e.key!r} is already here: only its value changes, to {e.value!r}."
     if e.slot is not None:
         extra = " It reuses a tombstone's slot." if e.reused_tombstone else ""
-        return f"Store {e.key!r} in slot {e.slot}, {e.dib} step(s) from its home.{extra}"
+        steps = "at its home" if e.dib == 0 else f"{_count(e.dib or 0, 'step')} from its home"
+        return f"Store {e.key!r} in slot {e.slot}, {steps}.{extra}"
     return (
         f"Append {e.key!r} to the chain of bucket {e.bucket}, group {e.group} "
         f"(position {e.position})."
@@ -97,7 +103,7 @@ def _displace(e: DisplaceEvent) -> str:
 
 
 def _result(e: ResultEvent) -> str:
-    probes = f"{e.probes} probe(s)"
+    probes = _count(e.probes, "probe")
     if e.op == "get":
         if e.found:
             return f"Found {e.key!r} = {e.value!r} after {probes}."
@@ -117,7 +123,8 @@ def _migrate(e: MigrateEvent) -> str:
     if e.phase == "end":
         return f"Migration done: all {e.moved_total} entries now live in the {e.target} table."
     return (
-        f"Migration batch: {e.moved} entries moved from {e.source} to {e.target} "
+        f"Migration batch: {_count(e.moved, 'entry', 'entries')} moved "
+        f"from {e.source} to {e.target} "
         f"({e.moved_total} of {e.total}); the cursor is at position {e.cursor}."
     )
 
@@ -158,7 +165,7 @@ def narrate(event: TraceEvent | None, *, op: Operation, backend: str) -> str:
         )
     if isinstance(event, CompactEvent):
         return (
-            f"Compaction removed {event.tombstones_removed} tombstone(s) by rebuilding the "
+            f"Compaction removed {_count(event.tombstones_removed, 'tombstone')} by rebuilding the "
             f"table at capacity {event.capacity}."
         )
     if isinstance(event, GuardrailEvent):

@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
         side.setStretchFactor(0, 3)
         side.setStretchFactor(1, 2)
         side.setStretchFactor(2, 0)
-        side.setSizes([420, 210, 250])
+        side.setSizes([380, 220, 240])
         self.side = side
 
         self.split = QSplitter(Qt.Orientation.Horizontal)
@@ -175,6 +175,16 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        edit = bar.addMenu("&Edit")
+        assert edit is not None
+        cut = QAction("&Drop the operations from here on", self)
+        cut.setToolTip("Forget the operation on screen and every later one")
+        cut.triggered.connect(self.truncate_here)
+        edit.addAction(cut)
+        reset = QAction("&Reset to an empty map", self)
+        reset.setShortcut(QKeySequence("Ctrl+R"))
+        reset.triggered.connect(self.reset)
+        edit.addAction(reset)
         demos = bar.addMenu("&Demos")
         assert demos is not None
         for name, demo in DEMOS.items():
@@ -212,7 +222,6 @@ class MainWindow(QMainWindow):
             ("End", lambda: self.do_action("end")),
             ("]", lambda: self.transport.nudge_speed(1)),
             ("[", lambda: self.transport.nudge_speed(-1)),
-            ("Ctrl+R", self.reset),
             ("Ctrl+L", self.inputs.line.setFocus),
             ("Escape", self._clear_focus),
         ]
@@ -357,6 +366,11 @@ class MainWindow(QMainWindow):
         self.session.reset(config, twin=None)
         self.statusBar().showMessage("New empty map")  # type: ignore[union-attr]
         return True
+
+    def truncate_here(self) -> None:
+        self.pause()
+        dropped = self.session.truncate()
+        self.statusBar().showMessage(f"Dropped {dropped} operation(s)")  # type: ignore[union-attr]
 
     def reset(self) -> None:
         self.pause()
