@@ -82,6 +82,7 @@ class Frame:
     line: int | None
     marks: Mapping[Loc, str] = field(default_factory=dict)
     home: Loc | None = None
+    home_label: str = ""
     focus: Loc | None = None
     carried: Mapping[str, Any] | None = None
     migration: Mapping[str, Any] | None = None
@@ -108,11 +109,13 @@ def _entry_loc(kind: str, event: Any) -> Loc:
 class _Patcher:
     """Applies fine-grained events to a copy-on-write list of table layouts."""
 
-    def __init__(self, tables: tuple[TableState, ...], op: Operation) -> None:
+    def __init__(self, tables: tuple[TableState, ...], op: Operation, carry: bool) -> None:
         self.tables = list(tables)
         self.op = op
         self.hashes: dict[object, int] = {}
         self.carried: dict[str, Any] | None = None
+        # A put of a new key shows the key "in hand" from its hash until it is stored.
+        self.carry_incoming = carry
 
     def reset(self, tables: tuple[TableState, ...]) -> None:
         self.tables = list(tables)
@@ -135,6 +138,9 @@ class _Patcher:
     def apply(self, event: TraceEvent) -> None:
         if isinstance(event, HashEvent):
             self.hashes[event.key] = event.hash
+            if self.carry_incoming and self.carried is None:
+                dib = None if event.group is not None else 0
+                self.carried = self._entry(event.key, self.op.value, dib, event.capacity - 1)
             return
         if isinstance(event, ProbeEvent):
             if self.carried is not None:
@@ -159,8 +165,9 @@ class _Patcher:
                 slots[event.slot] = {**slots[event.slot], "value": encode_value(event.value)}
                 return
             if self.carried is not None and self.carried["key"] == encode_key(event.key):
-                entry = {**self.carried, "dib": event.dib}
+                entry = _as_slot(self.carried, event.dib, mask)
                 self.carried = None
+                self.carry_incoming = False
             else:
                 entry = self._entry(event.key, event.value, event.dib, mask)
             if slots[event.slot]["state"] == "tombstone":
@@ -170,7 +177,7 @@ class _Patcher:
         elif isinstance(event, DisplaceEvent):
             evicted = dict(slots[event.slot])
             if self.carried is not None:
-                incoming = {**self.carried, "dib": event.incoming_dib}
+                incoming = _as_slot(self.carried, event.incoming_dib, mask)
             else:
                 incoming = self._entry(event.incoming, self.op.value, event.incoming_dib, mask)
             slots[event.slot] = incoming
@@ -211,6 +218,9 @@ class _Patcher:
                 return
             chain.insert(event.position, self._entry(event.key, event.value, None, 0))
             layout["size"] = layout["size"] + 1
+            if self.carried is not None and self.carried["key"] == encode_key(event.key):
+                self.carried = None
+                self.carry_incoming = False
         else:
             del chain[event.position]
             layout["size"] = layout["size"] - 1
@@ -237,6 +247,33 @@ def _moved_locs(tables: Sequence[TableState], kind: str, keys: Sequence[object])
     return found
 
 
+def _as_slot(entry: Mapping[str, Any], dib: int | None, mask: int) -> dict[str, Any]:
+    """A carried entry as an open-addressing slot at distance ``dib``."""
+    h = int(entry["hash"])
+    return {
+        "state": "occupied",
+        "key": entry["key"],
+        "value": entry["value"],
+        "dib": dib,
+        "hash": h,
+        "home": h & mask,
+    }
+
+
+def _holds(tables: Sequence[TableState], key: object) -> bool:
+    """Whether any table stores ``key``. O(capacity)."""
+    wanted = _hashable(encode_key(key))
+    for table in tables:
+        layout = table.layout
+        if "slots" in layout:
+            entries: Any = (s for s in layout["slots"] if s["state"] == "occupied")
+        else:
+            entries = (e for bucket in layout["buckets"] for chain in bucket for e in chain)
+        if any(_hashable(e["key"]) == wanted for e in entries):
+            return True
+    return False
+
+
 def _hashable(encoded: object) -> object:
     return tuple(sorted(encoded.items())) if isinstance(encoded, dict) else encoded
 
@@ -261,7 +298,7 @@ def build_frames(
     (needed for structural events only; None otherwise).
     """
     tables, migration = tables_of(before)
-    patcher = _Patcher(tables, op)
+    patcher = _Patcher(tables, op, carry=op.op == "put" and not _holds(tables, op.key))
     code = pseudocode_for(backend, op.op, tables[-1].kind)
     frames = [
         Frame(
@@ -276,6 +313,7 @@ def build_frames(
     ]
     marks: dict[Loc, str] = {}
     home: Loc | None = None
+    home_label = ""
     phase = {"displaced": False, "resized": False}
     for number, (event, captured) in enumerate(recorded, start=1):
         focus: Loc | None = None
@@ -288,6 +326,7 @@ def build_frames(
             if isinstance(event, ResizeEvent | CompactEvent):
                 marks = {}
                 home = None
+                home_label = ""
                 phase["resized"] = True
             if isinstance(event, MigrateEvent) and event.phase == "batch":
                 marks = {loc: "moved" for loc in _moved_locs(tables, event.target, event.keys)}
@@ -295,8 +334,10 @@ def build_frames(
             patcher.apply(event)
             tables = tuple(patcher.tables)
         if isinstance(event, HashEvent):
+            home_label = f"home: h & {event.capacity - 1} = {event.index}"
             if event.group is not None:
                 home = Loc(event.table, bucket=event.index, group=event.group)
+                home_label += f", group {event.group}"
             else:
                 home = Loc(event.table, slot=event.index)
             focus = home
@@ -337,6 +378,7 @@ def build_frames(
                 line=None if code is None else code.line_for(event, **phase),
                 marks=dict(marks),
                 home=home,
+                home_label=home_label,
                 focus=focus,
                 carried=None if patcher.carried is None else dict(patcher.carried),
                 migration=migration,

@@ -160,12 +160,14 @@ def _place_chains(state: TableState, x0: float, y0: float) -> TableGeometry:
     columns = max(1, min(count, 32, 1 << max(0, round(math.log2(max(ideal, 1.0))))))
     rows = math.ceil(count / columns)
     width = columns * (lane_w + 2 * GAP) - 2 * GAP
+    blocks_h = rows * (block_h + GAP)
     table = TableGeometry(
         kind=state.kind,
         role=state.role,
-        frame=Rect(x0, y0, width, TITLE_H + rows * (block_h + GAP)),
+        frame=Rect(x0, y0, width, TITLE_H + blocks_h + HAND_GAP + CELL_H),
         title=Rect(x0, y0, max(width, MIN_TITLE_W), TITLE_H - 6),
         signature=("chains", state.role, count, groups, lane_entries),
+        hand_y=y0 + TITLE_H + blocks_h + HAND_GAP,
     )
     for b, bucket in enumerate(buckets):
         row, col = divmod(b, columns)

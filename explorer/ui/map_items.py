@@ -321,7 +321,8 @@ def _blend(base: QColor, over: QColor) -> QColor:
 
 
 class MarkerItem(_Item):
-    """An outline that slides between places: the probe cursor or the home marker."""
+    """An outline that slides between places, with a tag naming it: the probe cursor,
+    the home marker (with its index calculation) or a migration's cursor."""
 
     def __init__(
         self,
@@ -330,12 +331,15 @@ class MarkerItem(_Item):
         label: str,
         dashed: bool = False,
         tag_right: bool = False,
+        tag_below: bool = False,
     ) -> None:
         super().__init__(palette, QRectF(0, 0, 10, 10))
+        self.setCacheMode(QGraphicsItem.CacheMode.NoCache)  # it changes every step
         self.colour = colour
         self.label = label
         self.dashed = dashed
         self.tag_right = tag_right
+        self.tag_below = tag_below
         self.setZValue(6)
 
     def set_rect(self, rect: Rect) -> None:
@@ -345,8 +349,21 @@ class MarkerItem(_Item):
             self._size = size
         self.setPos(rect.x, rect.y)
 
+    def set_label(self, label: str) -> None:
+        if label != self.label:
+            self.prepareGeometryChange()
+            self.label = label
+            self.update()
+
+    def _tag(self) -> QRectF:
+        width = QFontMetrics(BADGE_FONT).horizontalAdvance(self.label) + 10
+        left = self._size.width() - width if self.tag_right else 0.0
+        top = self._size.height() + 5 if self.tag_below else -20.0
+        return QRectF(left, top, width, 17)
+
     def boundingRect(self) -> QRectF:
-        return self._size.adjusted(-8, -22, 8, 8)
+        outline = self._size.adjusted(-8, -8, 8, 8)
+        return outline.united(self._tag()) if self.label else outline
 
     def paint(
         self,
@@ -361,15 +378,13 @@ class MarkerItem(_Item):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(self._size.adjusted(-4, -4, 4, 4), 11, 11)
         if self.label:
+            tag = self._tag()
             painter.setFont(BADGE_FONT)
-            metrics = QFontMetrics(BADGE_FONT)
-            width = metrics.horizontalAdvance(self.label) + 10
-            left = self._size.width() - width if self.tag_right else 0.0
-            tag = QRectF(left, -20, width, 17)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(self.colour))
             painter.drawRoundedRect(tag, 5, 5)
-            painter.setPen(QColor("#ffffff") if self.colour != "#f0e442" else QColor("#111111"))
+            dark_text = self.colour.lower() in ("#f0e442", "#e69f00", "#56b4e9")
+            painter.setPen(QColor("#111111") if dark_text else QColor("#ffffff"))
             painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, self.label)
 
 

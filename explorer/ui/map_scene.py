@@ -51,7 +51,8 @@ def table_title(table: TableGeometry, frame: Frame) -> str:
     capacity = int(layout["capacity"])
     size = int(layout["size"])
     unit = "slots" if "slots" in layout else f"buckets \u00d7 {layout['groups']} groups"
-    parts = [KIND_NAMES.get(table.kind, table.kind), f"{capacity} {unit}", f"{size} entries"]
+    entries = "1 entry" if size == 1 else f"{size} entries"
+    parts = [KIND_NAMES.get(table.kind, table.kind), f"{capacity} {unit}", entries]
     parts.append(f"load {size / capacity:.2f}")
     if layout.get("tombstones"):
         parts.append(f"{layout['tombstones']} tombstones")
@@ -102,7 +103,7 @@ class MapScene(QGraphicsScene):
         self.tiles: dict[object, KeyTile] = {}
         self.tile_locs: dict[object, Loc | None] = {}
         self.probe = MarkerItem(palette, palette.probe, "probe", tag_right=True)
-        self.home = MarkerItem(palette, palette.home, "home", dashed=True)
+        self.home = MarkerItem(palette, palette.home, "home", dashed=True, tag_below=True)
         self.cursor = MarkerItem(palette, palette.cursor, "cursor")
         for marker in (self.probe, self.home, self.cursor):
             marker.setVisible(False)
@@ -225,14 +226,14 @@ class MapScene(QGraphicsScene):
     def _place_markers(self, frame: Frame, geometry: SceneGeometry) -> None:
         for marker, loc, label in (
             (self.probe, frame.focus, frame.title),
-            (self.home, frame.home, "home"),
+            (self.home, frame.home, frame.home_label or "home"),
             (self.cursor, _cursor_loc(frame, geometry), "cursor"),
         ):
             rect = None if loc is None else geometry.rect_of(loc)
             if rect is None:
                 marker.setVisible(False)
                 continue
-            marker.label = label
+            marker.set_label(label)
             end = QPointF(rect.x, rect.y)
             if marker.isVisible() and marker.pos() != end and marker is self.probe:
                 marker.set_rect(Rect(marker.pos().x(), marker.pos().y(), rect.w, rect.h))
