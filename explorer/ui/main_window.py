@@ -105,13 +105,13 @@ class MainWindow(QMainWindow):
         self.legend = QLabel()
         self.legend.setObjectName("subtitle")
         self.legend.setWordWrap(True)
-        main_layout.addWidget(self.legend)
         self.maps.addWidget(main_box)
         self.maps.addWidget(twin_box)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.maps, 1)
+        left_layout.addWidget(self.legend)
         self.transport = TransportBar(p)
         left_layout.addWidget(self.transport)
 
@@ -247,7 +247,10 @@ class MainWindow(QMainWindow):
         duration = self._animation_ms() if animate and self.animate else 0
         self.scene.show_frame(frame, animate=duration > 0, duration_ms=duration)
         twin = s.twin_frame()
-        self.twin_box.setVisible(twin is not None)
+        if (twin is not None) != self.twin_box.isVisibleTo(self):
+            self.twin_box.setVisible(twin is not None)
+            if twin is not None:
+                self.maps.setSizes([1000, 1000])  # the two maps share the height
         if twin is not None:
             self.twin_scene.show_frame(twin, animate=duration > 0, duration_ms=duration)
             self.twin_label.setText(_config_label(s.twin.config) if s.twin else "")

@@ -54,8 +54,9 @@ def table_title(table: TableGeometry, frame: Frame) -> str:
     entries = "1 entry" if size == 1 else f"{size} entries"
     parts = [KIND_NAMES.get(table.kind, table.kind), f"{capacity} {unit}", entries]
     parts.append(f"load {size / capacity:.2f}")
-    if layout.get("tombstones"):
-        parts.append(f"{layout['tombstones']} tombstones")
+    tombstones = int(layout.get("tombstones") or 0)
+    if tombstones:
+        parts.append("1 tombstone" if tombstones == 1 else f"{tombstones} tombstones")
     title = " \u00b7 ".join(parts)
     if table.role in ROLE_NAMES:
         title = f"{table.role.upper()} ({ROLE_NAMES[table.role]}): {title}"
