@@ -173,5 +173,4 @@ def _run_event_loop(app: object) -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("QT_ENABLE_HIGHDPI_SCALING", "1")
     raise SystemExit(main())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-__all__ = ["resource_path", "resources_root"]
+__all__ = ["resource_path", "resources_root", "sample_workloads"]
 
 
 def resources_root() -> Path:
@@ -23,3 +23,12 @@ def resources_root() -> Path:
 def resource_path(*parts: str) -> Path:
     """A file under ``resources/``."""
     return resources_root().joinpath(*parts)
+
+
+def sample_workloads() -> list[Path]:
+    """The workload CSVs shipped in ``resources/workloads``, by name."""
+    try:
+        folder = resource_path("workloads")
+    except FileNotFoundError:
+        return []
+    return sorted(folder.glob("*.csv"))

@@ -421,3 +421,16 @@ def test_migration_steps_point_at_the_adaptive_pseudocode() -> None:
             assert (expected.get(key) or "guardrail") in line
             phases.add(key)
     assert {"guardrail", "start", "batch", "end"} <= phases
+
+
+def test_every_sample_workload_loads() -> None:
+    from explorer.resources import sample_workloads
+
+    samples = sample_workloads()
+    assert {p.name for p in samples} >= {"mixed-small.csv", "colliding-keys.csv"}
+    for path in samples:
+        session = Session()
+        count = session.load_workload(path)
+        assert count == len(session) > 0
+        session.to_end()
+        session.timeline.live.check_invariants()

@@ -26,6 +26,7 @@ from explorer.model.operations import CommandError
 from explorer.model.session import Session
 from explorer.model.sources import WorkloadLoadError
 from explorer.model.table_stats import figures_of
+from explorer.resources import sample_workloads
 from explorer.ui.background import run_in_background
 from explorer.ui.config_panel import ConfigPanel
 from explorer.ui.input_panel import InputPanel
@@ -167,6 +168,12 @@ class MainWindow(QMainWindow):
         open_action.setShortcut(QKeySequence.StandardKey.Open)
         open_action.triggered.connect(self.choose_workload)
         file_menu.addAction(open_action)
+        samples = file_menu.addMenu("Open a &sample workload")
+        assert samples is not None
+        for path in sample_workloads():
+            action = QAction(path.name, self)
+            action.triggered.connect(lambda _c=False, p=path: self.load_workload_file(p))
+            samples.addAction(action)
         shot = QAction("Save &screenshot\u2026", self)
         shot.triggered.connect(self._choose_screenshot)
         file_menu.addAction(shot)
@@ -257,7 +264,8 @@ class MainWindow(QMainWindow):
         self.main_label.setText(_config_label(s.config))
         self.legend.setText(legend_html(self.colours))
         self.title.setText(s.title or "Adaptive Hash Map Explorer")
-        self.subtitle.setText(s.description or _config_label(s.config))
+        self.subtitle.setText(s.description)
+        self.subtitle.setVisible(bool(s.description))
         self.narration.show_frame(frame, self.heading())
         self.stats.show_figures(figures_of(frame.tables))
         bar = self.transport

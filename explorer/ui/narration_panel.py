@@ -17,6 +17,7 @@ class NarrationPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         self.heading = QLabel()
         self.heading.setObjectName("position")
+        self.heading.setWordWrap(True)
         self.narration = QLabel()
         self.narration.setObjectName("narration")
         self.narration.setWordWrap(True)
