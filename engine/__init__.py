@@ -3,15 +3,18 @@
 All three are ``collections.abc.MutableMapping`` with deterministic hashing, traceable
 operations (:func:`trace`), ``layout()``, ``stats()`` and ``check_invariants()``, and
 safe versioned snapshots (:func:`save_snapshot`, :func:`load_snapshot`).
-This package never imports Qt.
+This package never imports Qt. The pydantic option models (``AdaptiveOptions``,
+``ChainingOptions``, ``GuardrailConfig``, ``RobinHoodOptions``) load on first access, so
+importing the maps stays quick.
 """
 
 from __future__ import annotations
 
+import typing as _typing
+
 from engine.adaptive import AdaptiveMap
 from engine.base import BaseMap
 from engine.chaining import ChainingMap
-from engine.config import AdaptiveOptions, ChainingOptions, GuardrailConfig, RobinHoodOptions
 from engine.errors import EngineError, InvariantError, UnsupportedKeyError
 from engine.events import (
     EVENT_KINDS,
@@ -36,7 +39,27 @@ from engine.robinhood import RobinHoodMap
 from engine.snapshot import load_snapshot, save_snapshot
 from engine.tracing import trace
 
+if _typing.TYPE_CHECKING:
+    from engine.config import (
+        AdaptiveOptions,
+        ChainingOptions,
+        GuardrailConfig,
+        RobinHoodOptions,
+    )
+
 __version__ = "0.1.0"
+
+_CONFIG_MODELS = ("AdaptiveOptions", "ChainingOptions", "GuardrailConfig", "RobinHoodOptions")
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """The option models, imported from :mod:`engine.config` (pydantic) on first use."""
+    if name in _CONFIG_MODELS:
+        from engine import config
+
+        return getattr(config, name)
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")
+
 
 __all__ = [
     "EVENT_KINDS",

@@ -27,17 +27,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.base import MISSING, BaseMap
 from engine.batch import OnWrite, RowBatch
 from engine.chaining import ChainingMap
-from engine.config import AdaptiveOptions
 from engine.errors import InvariantError
 from engine.events import GuardrailEvent, MigrateEvent, ResultEvent, TraceEvent
 from engine.hashing import HashSpec
+from engine.options import AdaptiveSpec, adaptive_options, spec_dict
 from engine.robinhood import TOMBSTONE, RobinHoodMap, _power_of_two_at_least
 from engine.stats import hist_add
+
+if TYPE_CHECKING:
+    from engine.config import AdaptiveOptions
 
 __all__ = ["AdaptiveMap", "Migration"]
 
@@ -87,10 +90,10 @@ class AdaptiveMap(BaseMap):
     kind: ClassVar[str] = "adaptive"
 
     def __init__(self, capacity: int = 8, **options: Any) -> None:
-        opts = AdaptiveOptions(capacity=capacity, **options)
+        opts = adaptive_options(capacity, options)
         spec = HashSpec.create(opts.hash, opts.seed)
         super().__init__(spec)
-        self._opts = opts
+        self._opts: AdaptiveSpec = opts
         self._guard = opts.guardrails
         self._active: BaseMap = self._new_backend(opts.initial_backend, opts.capacity)
         self._migration: Migration | None = None
@@ -139,7 +142,10 @@ class AdaptiveMap(BaseMap):
 
     @property
     def options(self) -> AdaptiveOptions:
-        return self._opts
+        """The map's options as the validated model (built on first use)."""
+        from engine.config import AdaptiveOptions
+
+        return AdaptiveOptions.model_validate(spec_dict(self._opts))
 
     def migration_progress(self) -> dict[str, Any] | None:
         """``{"from", "to", "moved", "total", "cursor", "positions", "reason"}`` or None."""
@@ -353,14 +359,16 @@ class AdaptiveMap(BaseMap):
         if size < g.min_entries:
             return
         tripped: tuple[str, float, float] | None = None
-        if isinstance(active, ChainingMap):
+        # exact types: the backends are always built by _new_backend (isinstance on these
+        # ABC-derived classes costs more than the whole check)
+        if type(active) is ChainingMap:
             if active._chain_max > g.chaining_max_group_len:
                 tripped = ("max_group_len", active._chain_max, g.chaining_max_group_len)
             elif size > g.chaining_load_factor * (active._mask + 1):
                 tripped = ("load_factor", active.load_factor, g.chaining_load_factor)
             elif active._compare_sum > g.chaining_avg_probe * size:
                 tripped = ("avg_probe", active.avg_probe, g.chaining_avg_probe)
-        elif isinstance(active, RobinHoodMap):
+        elif type(active) is RobinHoodMap:
             if active._dib_max >= g.robinhood_max_probe and active.max_probe_exceeds(
                 g.robinhood_max_probe
             ):

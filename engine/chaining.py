@@ -22,7 +22,6 @@ from zlib import crc32
 
 from engine.base import MISSING, BaseMap
 from engine.batch import OnWrite, RowBatch
-from engine.config import ChainingOptions
 from engine.errors import InvariantError
 from engine.events import (
     CompareEvent,
@@ -37,6 +36,7 @@ from engine.events import (
 from engine.hashing import _MIX32, _SPREAD, MASK64, HashSpec, fast_hash
 from engine.jsonsafe import encode_key, encode_value
 from engine.kernels import chaining_rows
+from engine.options import chaining_options
 from engine.robinhood import _power_of_two_at_least
 from engine.stats import hist_add, hist_pairs
 
@@ -53,7 +53,7 @@ class ChainingMap(BaseMap):
     kind: ClassVar[str] = "chaining"
 
     def __init__(self, capacity: int = 8, **options: Any) -> None:
-        opts = ChainingOptions(capacity=capacity, **options)
+        opts = chaining_options(capacity, options)
         super().__init__(HashSpec.create(opts.hash, opts.seed))
         self._max_load = opts.max_load_factor
         self._groups = opts.groups

@@ -12,7 +12,6 @@ from typing import TextIO
 from engine.adaptive import AdaptiveMap
 from engine.base import BaseMap
 from engine.chaining import ChainingMap
-from engine.config import GuardrailConfig
 from engine.robinhood import RobinHoodMap
 from engine.tracing import trace
 
@@ -95,6 +94,8 @@ def run_demo(out: TextIO) -> None:
     _narrate(rh, f"put {_displacing_key(rh)}", out)
     _narrate(rh, "get plum", out)
     _narrate(ch, "get cherry", out)
+
+    from engine.config import GuardrailConfig
 
     guard = GuardrailConfig(min_entries=8, cooldown_ops=64)
     adaptive = AdaptiveMap(capacity=4, migration_batch=4, guardrails=guard)

@@ -5,8 +5,9 @@ A tick is a JSON object describing the map and the run so far (``docs/metrics_sc
 :class:`NdjsonSink` appends them to ``metrics.ndjson`` one complete line at a time
 (flushed, so a killed run leaves every complete line parseable) with an optional
 retention of the last N ticks. :func:`validate_ndjson` checks a file line by line.
-The schema is the pydantic model :class:`MetricsTick`; ``engine/schemas/metrics.v1.json``
-is its JSON Schema, shipped with the package.
+The schema is the pydantic model :class:`MetricsTick` in :mod:`engine.metrics_schema`
+(imported on first use: producing ticks needs no pydantic); ``engine/schemas/
+metrics.v1.json`` is its JSON Schema, shipped with the package.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from engine.atomicio import atomic_write_text
 from engine.base import BaseMap
 from engine.errors import BadInputError, IOFailureError
 from engine.latency import Reservoir
+
+if TYPE_CHECKING:
+    from engine.metrics_schema import MetricsTick
 
 __all__ = [
     "SCHEMA_PATH",
@@ -36,57 +38,13 @@ SCHEMA_PATH = Path(__file__).with_name("schemas") / "metrics.v1.json"
 _STRUCTURAL = ("resize", "compact", "migrate", "guardrail")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="allow", defer_build=True)
+def __getattr__(name: str) -> Any:
+    """``MetricsTick`` and ``schema_document`` from :mod:`engine.metrics_schema`, lazily."""
+    if name in ("MetricsTick", "schema_document"):
+        from engine import metrics_schema
 
-
-class Percentiles(_Strict):
-    p50: float = Field(ge=0)
-    p90: float = Field(ge=0)
-    p99: float = Field(ge=0)
-
-
-class LatencyNs(_Strict):
-    overall: Percentiles
-    put: Percentiles
-    get: Percentiles
-    # "del" is a keyword in Python: the JSON name is "del".
-    del_: Percentiles = Field(alias="del")
-
-
-class TickEvent(_Strict):
-    type: str = Field(min_length=1)
-    t: float = Field(ge=0)
-
-
-class MetricsTick(_Strict):
-    """One tick of ``metrics.v1``. Later versions only add fields (extra keys allowed)."""
-
-    schema_: Literal["metrics.v1"] = Field(alias="schema")
-    t: float = Field(ge=0, description="seconds since the run started")
-    backend: str
-    ops: int = Field(ge=0)
-    puts: int = Field(ge=0)
-    gets: int = Field(ge=0)
-    dels: int = Field(ge=0)
-    size: int = Field(ge=0)
-    capacity: int = Field(ge=1)
-    load_factor: float = Field(ge=0)
-    tombstone_ratio: float = Field(ge=0, le=1)
-    max_probe: int = Field(ge=0)
-    avg_probe: float = Field(ge=0)
-    probe_hist: list[tuple[int, int]] = Field(description="[probe length, count] pairs")
-    latency_ns: LatencyNs
-    migrations: int = Field(ge=0)
-    compactions: int = Field(ge=0)
-    events: list[TickEvent]
-
-
-def schema_document() -> dict[str, Any]:
-    """The JSON Schema of :class:`MetricsTick` (what ``SCHEMA_PATH`` holds)."""
-    schema = MetricsTick.model_json_schema(by_alias=True)
-    schema["$id"] = "metrics.v1"
-    return schema
+        return getattr(metrics_schema, name)
+    raise AttributeError(f"module 'engine.metrics' has no attribute {name!r}")
 
 
 def _percentiles_ns(res: Reservoir | None) -> dict[str, float]:
@@ -193,6 +151,10 @@ class NdjsonSink:
 def validate_ndjson(path: str | os.PathLike[str]) -> int:
     """Check every line of a metrics file against ``metrics.v1``; returns the tick count.
     Raises :class:`BadInputError` naming the first bad line (1-based)."""
+    from pydantic import ValidationError
+
+    from engine.metrics_schema import MetricsTick
+
     name = str(path)
     count = 0
     try:

@@ -24,7 +24,6 @@ from zlib import crc32
 
 from engine.base import MISSING, BaseMap
 from engine.batch import OnWrite, RowBatch
-from engine.config import RobinHoodOptions
 from engine.errors import InvariantError
 from engine.events import (
     BackshiftEvent,
@@ -43,6 +42,7 @@ from engine.events import (
 from engine.hashing import _MIX32, _SPREAD, MASK64, HashSpec, fast_hash
 from engine.jsonsafe import encode_key, encode_value
 from engine.kernels import robinhood_rows
+from engine.options import robinhood_options
 from engine.stats import hist_add, hist_pairs
 
 __all__ = ["TOMBSTONE", "RobinHoodMap"]
@@ -82,7 +82,7 @@ class RobinHoodMap(BaseMap):
     kind: ClassVar[str] = "robinhood"
 
     def __init__(self, capacity: int = 8, **options: Any) -> None:
-        opts = RobinHoodOptions(capacity=capacity, **options)
+        opts = robinhood_options(capacity, options)
         super().__init__(HashSpec.create(opts.hash, opts.seed))
         self._max_load = opts.max_load_factor
         self._deletion = opts.deletion

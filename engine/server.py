@@ -31,7 +31,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from pydantic import ValidationError
 
 from engine.errors import BadInputError, IOFailureError
-from engine.metrics import MetricsTick
+from engine.metrics_schema import MetricsTick
 from engine.prometheus import TickCollector
 
 __all__ = ["MetricsStore", "serve"]

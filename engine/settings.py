@@ -18,6 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from engine.base import BaseMap
 from engine.config import GuardrailConfig
+from engine.defaults import (
+    ENV_PREFIX,
+    MODES,
+    RESERVED_ENV,
+    Backend,
+    environment_overrides,
+)
 from engine.errors import BadInputError, IOFailureError
 from engine.factory import create_map
 from engine.hashing import HashSpec
@@ -33,17 +40,6 @@ __all__ = [
     "load_settings",
     "settings_to_toml",
 ]
-
-ENV_PREFIX = "ADHASH_"
-#: Variables with the prefix that are secrets, not settings (read where they are used).
-RESERVED_ENV = frozenset({"ADHASH_SIGN_KEY", "ADHASH_TOKEN"})
-Backend = Literal["adaptive", "chaining", "robinhood"]
-MODES: dict[str, Backend] = {
-    "adaptive": "adaptive",
-    "fast-insert": "chaining",
-    "fast-lookup": "robinhood",
-    "memory-tight": "robinhood",
-}
 
 
 class _Section(BaseModel):
@@ -185,26 +181,6 @@ def _read_toml(path: str) -> dict[str, Any]:
         raise BadInputError(
             f"config file {path!r} is not valid TOML: {exc}", "see docs/config.md"
         ) from None
-
-
-def environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
-    """Nested settings data from ``ADHASH_<SECTION>__<FIELD>`` variables (names are
-    case-insensitive; values are validated, and converted, by the models)."""
-    data: dict[str, Any] = {}
-    for name, value in environ.items():
-        if not name.upper().startswith(ENV_PREFIX) or len(name) == len(ENV_PREFIX):
-            continue
-        if name.upper() in RESERVED_ENV:
-            continue
-        path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
-        node = data
-        for part in path[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise BadInputError(f"environment variable {name} conflicts with another")
-            node = child
-        node[path[-1]] = value
-    return data
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from typing import Any
 from engine.adaptive import AdaptiveMap, Migration
 from engine.base import HISTORY_LIMIT, BaseMap
 from engine.chaining import ChainingMap
-from engine.config import AdaptiveOptions
 from engine.errors import BadInputError, PolicyError
+from engine.options import spec_dict
 from engine.robinhood import EMPTY, TOMBSTONE, RobinHoodMap
 from engine.stats import hist_add
 
@@ -272,7 +272,7 @@ def _chaining_from(data: dict[str, Any], budget: int) -> ChainingMap:
 def _adaptive_state(m: AdaptiveMap) -> dict[str, Any]:
     mig = m._migration
     return {
-        "options": m._opts.model_dump(),
+        "options": spec_dict(m._opts),
         "active": map_to_state(m._active),
         "migration": None
         if mig is None
@@ -294,6 +294,8 @@ def _adaptive_state(m: AdaptiveMap) -> dict[str, Any]:
 
 
 def _adaptive_from(data: dict[str, Any], budget: int) -> AdaptiveMap:
+    from engine.config import AdaptiveOptions  # pydantic: only when loading
+
     opts = AdaptiveOptions.model_validate(data["options"])
     m = AdaptiveMap(**opts.model_dump(exclude={"guardrails"}), guardrails=opts.guardrails)
     m._active = _adopt(m, map_from_state(data["active"], budget))

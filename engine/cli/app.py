@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -31,9 +32,9 @@ from engine.cli.output import (
     log_failure_to_file,
     print_error,
 )
+from engine.defaults import BACKEND, MODES, settings_overridden
 from engine.demo import run_demo
 from engine.errors import BadInputError, EngineError, IOFailureError
-from engine.settings import MODES, load_settings
 
 __all__ = ["build_parser", "main"]
 
@@ -144,14 +145,19 @@ def _run(argv: Sequence[str] | None) -> int:
         args.log_format, args.log_level, args.log_file, args.log_max_bytes, args.log_backups
     )
     args.global_argv = _global_argv(args)
-    settings = load_settings(args.config)
-    backend = args.backend or (MODES[args.mode] if args.mode else settings.backend)
+    settings = None
+    if settings_overridden(args.config, os.environ):
+        from engine.settings import load_settings  # pydantic: only when something is set
+
+        settings = load_settings(args.config)
+    default = BACKEND if settings is None else settings.backend
+    backend = args.backend or (MODES[args.mode] if args.mode else default)
     command = args.command
     if command == "config":
         command = f"config {args.config_action}"
     elif command == "metrics":
         command = f"metrics {args.metrics_action}"
-    ctx = Context(args=args, settings=settings, backend=backend, out=Output(args.json, command))
+    ctx = Context(args=args, backend=backend, out=Output(args.json, command), loaded=settings)
     handler = args.handler
     code: int = handler(ctx)
     return code

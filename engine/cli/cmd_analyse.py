@@ -71,7 +71,7 @@ def run_dna(ctx: Context) -> int:
         f"{report['skew']['top_1_percent_share']:.1%} of operations",
         f"entropy: {report['entropy_bits']} bits ({report['entropy_normalised']:.1%} of uniform)",
         "hot keys: " + ", ".join(f"{h['key']} ({h['count']})" for h in report["hot_keys"]),
-        f"low-bit collision risk ({ctx.settings.hashing.function} hash): {risk['level']} "
+        f"low-bit collision risk ({ctx.hashing.function} hash): {risk['level']} "
         f"(fullest slot {risk['worst_ratio']}x what random hashing gives)",
     ]
     ctx.out.result(report, "\n".join(lines))

@@ -7,7 +7,6 @@ from pathlib import Path
 from engine.atomicio import atomic_write_text
 from engine.cli.context import Context, SubParsers
 from engine.errors import PolicyError
-from engine.settings import default_config_text, load_settings, settings_to_toml
 
 __all__ = ["add_parser"]
 
@@ -30,18 +29,24 @@ def run_init(ctx: Context) -> int:
     out = ctx.args.out
     if Path(out).exists() and not ctx.args.force:
         raise PolicyError(f"{out!r} already exists", "pass --force to replace it")
+    from engine.settings import default_config_text
+
     atomic_write_text(out, default_config_text())
     ctx.out.result({"action": "init", "written": out}, f"wrote {out}")
     return 0
 
 
 def run_show(ctx: Context) -> int:
+    from engine.settings import settings_to_toml
+
     effective = ctx.settings.model_copy(update={"backend": ctx.backend})
     ctx.out.result(effective.model_dump(), settings_to_toml(effective))
     return 0
 
 
 def run_validate(ctx: Context) -> int:
+    from engine.settings import load_settings
+
     settings = load_settings(ctx.args.file, environ={})  # the file alone, not the shell
     for backend in ("chaining", "robinhood", "adaptive"):
         settings.build_map(backend)  # cross-field checks the maps make

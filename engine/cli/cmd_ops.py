@@ -47,7 +47,7 @@ def add_parsers(sub: SubParsers) -> None:
 def run_op(ctx: Context) -> int:
     args = ctx.args
     snapshot = args.snapshot
-    ceiling = ctx.settings.limits.snapshot_max_bytes
+    ceiling = ctx.limits.snapshot_max_bytes
     if snapshot and Path(snapshot).exists():
         m = load_map(snapshot, args, ceiling)
     else:
@@ -88,7 +88,7 @@ def _parse_seeds(seeds: list[str]) -> list[tuple[str, str]]:
 
 def run_probe(ctx: Context) -> int:
     args = ctx.args
-    ceiling = ctx.settings.limits.snapshot_max_bytes
+    ceiling = ctx.limits.snapshot_max_bytes
     m: BaseMap = load_map(args.snapshot, args, ceiling) if args.snapshot else ctx.build_map()
     for key, value in _parse_seeds(args.seed):
         m[key] = value

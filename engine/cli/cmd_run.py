@@ -13,7 +13,6 @@ from engine.cli.output import LOG
 from engine.cli.snapshots import add_key_flag, load_map, save_map
 from engine.errors import BadInputError
 from engine.metrics import MetricsProducer, NdjsonSink
-from engine.prometheus import MetricsServer
 from engine.replay import ReplayOptions, ReplayProgress, ReplayResult, replay
 from engine.workload import CsvLimits, WorkloadFile
 
@@ -32,7 +31,7 @@ def add_csv_limits(p: argparse.ArgumentParser) -> None:
 
 
 def csv_limits(ctx: Context) -> CsvLimits:
-    limits = ctx.settings.limits
+    limits = ctx.limits
     rows = ctx.args.csv_max_rows
     size = ctx.args.csv_max_bytes
     for flag, value in (("--csv-max-rows", rows), ("--csv-max-bytes", size)):
@@ -152,14 +151,14 @@ def run(ctx: Context) -> int:
         )
         ctx.out.result(data, text)
         return 0
-    sampling = ctx.settings.sampling
+    sampling = ctx.sampling
     k = sampling.latency_sample_k if args.latency_sample_k is None else args.latency_sample_k
     every = (
         sampling.latency_sample_every
         if args.latency_sample_every is None
         else args.latency_sample_every
     )
-    ceiling = ctx.settings.limits.snapshot_max_bytes
+    ceiling = ctx.limits.snapshot_max_bytes
     m = load_map(args.snapshot_in, args, ceiling) if args.snapshot_in else ctx.build_map()
     LOG.info("replaying %s on %s", args.csv, m.kind)
     sink = (
@@ -167,6 +166,8 @@ def run(ctx: Context) -> int:
     )
     server = None
     if args.metrics_port is not None:
+        from engine.prometheus import MetricsServer  # prometheus-client: only when serving
+
         server = MetricsServer(args.metrics_host, args.metrics_port)
         LOG.info("serving metrics on http://%s:%d/metrics", server.host, server.port)
     producer = MetricsProducer()

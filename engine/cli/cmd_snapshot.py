@@ -42,7 +42,7 @@ def add_parsers(sub: SubParsers) -> None:
 
 
 def _ceiling(ctx: Context) -> int:
-    return ctx.settings.limits.snapshot_max_bytes
+    return ctx.limits.snapshot_max_bytes
 
 
 def _where(m: BaseMap, key: Any) -> dict[str, Any] | None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from engine.base import BaseMap
 from engine.cli.output import Output
-from engine.settings import Settings
+from engine.defaults import DefaultHashing, DefaultLimits, DefaultSampling, build_default_map
+
+if TYPE_CHECKING:
+    from engine.settings import HashingSettings, LimitsSettings, SamplingSettings, Settings
 
 __all__ = ["Context", "SubParsers"]
 
@@ -17,10 +21,38 @@ SubParsers: TypeAlias = "argparse._SubParsersAction[Any]"
 
 @dataclass(frozen=True)
 class Context:
+    """``loaded`` holds the validated settings, or None when nothing overrides a default
+    (no ``--config``, no ``ADHASH_*`` variable): then the hot paths read
+    :mod:`engine.defaults` and :attr:`settings` loads the models only when asked."""
+
     args: argparse.Namespace
-    settings: Settings
     backend: str
     out: Output
+    loaded: Settings | None = None
+
+    @cached_property
+    def settings(self) -> Settings:
+        """Every setting, validated (pydantic)."""
+        if self.loaded is not None:
+            return self.loaded
+        from engine.settings import load_settings
+
+        return load_settings(None)
+
+    @property
+    def sampling(self) -> SamplingSettings | DefaultSampling:
+        return DefaultSampling() if self.loaded is None else self.loaded.sampling
+
+    @property
+    def limits(self) -> LimitsSettings | DefaultLimits:
+        return DefaultLimits() if self.loaded is None else self.loaded.limits
+
+    @property
+    def hashing(self) -> HashingSettings | DefaultHashing:
+        return DefaultHashing() if self.loaded is None else self.loaded.hashing
 
     def build_map(self, backend: str | None = None) -> BaseMap:
-        return self.settings.build_map(backend or self.backend)
+        kind = backend or self.backend
+        if self.loaded is None:
+            return build_default_map(kind)
+        return self.loaded.build_map(kind)
