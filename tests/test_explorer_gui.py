@@ -414,3 +414,18 @@ def test_edit_menu_drops_the_future_and_resets(window) -> None:
     assert set(window.session.timeline.live) == {"apple", "fig"}
     window.reset()
     assert len(window.session) == 0 and len(window.session.timeline.live) == 0
+
+
+def test_menus_open_demos_samples_and_themes(window) -> None:
+    from PyQt6.QtWidgets import QMenu
+
+    menus = window.menuBar().findChildren(QMenu)
+    actions = {a.text(): a for menu in menus for a in menu.actions()}
+    actions[DEMOS["chaining-basics"].title].trigger()
+    assert window.session.title == DEMOS["chaining-basics"].title
+    actions["mixed-small.csv"].trigger()
+    assert len(window.session) == 200 and "mixed-small.csv" in window.title.text()
+    actions["Dark theme"].trigger()
+    assert window.colours.name == "dark" and window.scene.colours.name == "dark"
+    actions["Light theme"].trigger()
+    assert window.colours.name == "light"

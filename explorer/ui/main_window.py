@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
+from PyQt6.QtGui import QCloseEvent
 from PyQt6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -20,18 +20,19 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from explorer.model.demos import DEMOS, load_demo
+from explorer.model.demos import load_demo
 from explorer.model.map_config import MapConfig, MapConfigError
 from explorer.model.operations import CommandError
 from explorer.model.session import Session
 from explorer.model.sources import WorkloadLoadError
 from explorer.model.table_stats import figures_of
-from explorer.resources import sample_workloads
 from explorer.ui.background import run_in_background
 from explorer.ui.config_panel import ConfigPanel
 from explorer.ui.input_panel import InputPanel
+from explorer.ui.labels import config_label, legend_html
 from explorer.ui.map_scene import MapScene
 from explorer.ui.map_view import MapView
+from explorer.ui.menus import build_menus, build_shortcuts
 from explorer.ui.narration_panel import NarrationPanel
 from explorer.ui.palette import THEMES, Palette
 from explorer.ui.stats_panel import StatsPanel
@@ -52,8 +53,8 @@ class MainWindow(QMainWindow):
         self.animate = True
         self._busy = False
         self._build()
-        self._build_menus()
-        self._build_shortcuts()
+        self.theme_actions = build_menus(self)
+        self.shortcuts = build_shortcuts(self)
         self.play_timer = QTimer(self)
         self.play_timer.timeout.connect(self._play_tick)
         self.session.subscribe(self._session_changed)
@@ -159,86 +160,7 @@ class MainWindow(QMainWindow):
         self.inputs.load_requested.connect(self.choose_workload)
         self.config_panel.apply_requested.connect(self.apply_config)
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        assert bar is not None
-        file_menu = bar.addMenu("&File")
-        assert file_menu is not None
-        open_action = QAction("&Open workload CSV\u2026", self)
-        open_action.setShortcut(QKeySequence.StandardKey.Open)
-        open_action.triggered.connect(self.choose_workload)
-        file_menu.addAction(open_action)
-        samples = file_menu.addMenu("Open a &sample workload")
-        assert samples is not None
-        for path in sample_workloads():
-            action = QAction(path.name, self)
-            action.triggered.connect(lambda _c=False, p=path: self.load_workload_file(p))
-            samples.addAction(action)
-        shot = QAction("Save &screenshot\u2026", self)
-        shot.triggered.connect(self._choose_screenshot)
-        file_menu.addAction(shot)
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        edit = bar.addMenu("&Edit")
-        assert edit is not None
-        cut = QAction("&Drop the operations from here on", self)
-        cut.setToolTip("Forget the operation on screen and every later one")
-        cut.triggered.connect(self.truncate_here)
-        edit.addAction(cut)
-        reset = QAction("&Reset to an empty map", self)
-        reset.setShortcut(QKeySequence("Ctrl+R"))
-        reset.triggered.connect(self.reset)
-        edit.addAction(reset)
-        demos = bar.addMenu("&Demos")
-        assert demos is not None
-        for name, demo in DEMOS.items():
-            action = QAction(demo.title, self)
-            action.triggered.connect(lambda _c=False, n=name: self.open_demo(n))
-            demos.addAction(action)
-        view = bar.addMenu("&View")
-        assert view is not None
-        group = QActionGroup(self)
-        self.theme_actions: dict[str, QAction] = {}
-        for name in THEMES:
-            action = QAction(f"{name.title()} theme", self)
-            action.setCheckable(True)
-            action.setChecked(name == self.colours.name)
-            action.triggered.connect(lambda _c=False, n=name: self.set_theme(n))
-            group.addAction(action)
-            view.addAction(action)
-            self.theme_actions[name] = action
-        animate = QAction("&Animate steps", self)
-        animate.setCheckable(True)
-        animate.setChecked(True)
-        animate.toggled.connect(lambda on: setattr(self, "animate", on))
-        view.addAction(animate)
-
-    def _build_shortcuts(self) -> None:
-        bindings: list[tuple[str, Any]] = [
-            ("Right", lambda: self.do_action("step_forward")),
-            ("Left", lambda: self.do_action("step_back")),
-            ("Shift+Right", lambda: self.do_action("op_forward")),
-            ("Shift+Left", lambda: self.do_action("op_back")),
-            ("PgDown", lambda: self.do_action("op_forward")),
-            ("PgUp", lambda: self.do_action("op_back")),
-            ("Space", lambda: self.do_action("play")),
-            ("Home", lambda: self.do_action("start")),
-            ("End", lambda: self.do_action("end")),
-            ("]", lambda: self.transport.nudge_speed(1)),
-            ("[", lambda: self.transport.nudge_speed(-1)),
-            ("Ctrl+L", self.inputs.line.setFocus),
-            ("Escape", self._clear_focus),
-        ]
-        self.shortcuts: dict[str, QShortcut] = {}
-        for keys, slot in bindings:
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.activated.connect(slot)
-            self.shortcuts[keys] = shortcut
-
-    def _clear_focus(self) -> None:
+    def clear_focus(self) -> None:
         widget = self.focusWidget()
         if widget is not None:
             widget.clearFocus()
@@ -260,8 +182,8 @@ class MainWindow(QMainWindow):
                 self.maps.setSizes([1000, 1000])  # the two maps share the height
         if twin is not None:
             self.twin_scene.show_frame(twin, animate=duration > 0, duration_ms=duration)
-            self.twin_label.setText(_config_label(s.twin.config) if s.twin else "")
-        self.main_label.setText(_config_label(s.config))
+            self.twin_label.setText(config_label(s.twin.config) if s.twin else "")
+        self.main_label.setText(config_label(s.config))
         self.legend.setText(legend_html(self.colours))
         self.title.setText(s.title or "Adaptive Hash Map Explorer")
         self.subtitle.setText(s.description)
@@ -454,7 +376,7 @@ class MainWindow(QMainWindow):
         self.theme_actions[name].setChecked(True)
         self.refresh(animate=False)
 
-    def _choose_screenshot(self) -> None:
+    def choose_screenshot(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
             self, "Save screenshot", "explorer.png", "PNG (*.png)"
         )
@@ -472,29 +394,3 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent | None) -> None:
         self.pause()
         super().closeEvent(event)
-
-
-def legend_html(palette: Palette) -> str:
-    """The key to the map's symbols and colours (each mark has a symbol, not only a colour)."""
-    entries = [
-        (palette.home, "\u2302 home / dashed: home slot"),
-        (palette.probe, "\u2022 probed"),
-        (palette.match, "\u2713 match, \u2605 placed"),
-        (palette.mismatch, "\u2717 no match"),
-        (palette.displaced, "\u21c4 Robin Hood swap"),
-        (palette.shifted, "\u21a4 shifted back"),
-        (palette.removed, "\u2020 tombstone / \u2212 removed"),
-        (palette.moved, "\u2192 migrated"),
-    ]
-    spans = [f'<span style="color:{colour}">\u25a0</span> {text}' for colour, text in entries]
-    return "&nbsp;&nbsp; ".join(spans) + "&nbsp;&nbsp; d<i>n</i>: distance from home (DIB)"
-
-
-def _config_label(config: MapConfig) -> str:
-    parts = [config.backend, f"capacity {config.capacity}"]
-    if config.max_load_factor is not None:
-        parts.append(f"max load {config.max_load_factor:g}")
-    if config.backend != "chaining":
-        parts.append(f"{config.deletion} deletes")
-    parts.append(f"{config.hash} hash")
-    return ", ".join(parts)
