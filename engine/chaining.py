@@ -257,17 +257,38 @@ class ChainingMap(BaseMap):
         return max(1, int(capacity * self._max_load))
 
     def _rebuild(self, capacity: int, reason: str) -> None:
-        """Re-link every entry into ``capacity`` buckets, cell by cell. O(n + cells)."""
+        """Re-link every entry into ``capacity`` buckets, cell by cell, as :meth:`_append`
+        would (the same chains and counters), with the table in locals. O(n + cells)."""
         old_capacity = self._mask + 1
         old = (self._ckeys, self._cvals, self._chashes)
         self._allocate(capacity)
-        append = self._append
+        ckeys, cvals, chashes = self._ckeys, self._cvals, self._chashes
+        mask, gbits, gshift = self._mask, self._gbits, self._gshift
+        hist = self._chain_hist
+        compare_sum = 0
         for keys, vals, hashes in zip(*old, strict=True):
             if keys is None:
                 continue
             assert vals is not None and hashes is not None
             for key, value, h in zip(keys, vals, hashes, strict=True):
-                append(((h & self._mask) << self._gbits) | (h >> self._gshift), key, h, value)
+                c = ((h & mask) << gbits) | (h >> gshift)
+                chain = ckeys[c]
+                if chain is None:
+                    ckeys[c], cvals[c], chashes[c] = [key], [value], [h]
+                    length = 1
+                else:
+                    chain.append(key)
+                    cvals[c].append(value)  # type: ignore[union-attr]
+                    chashes[c].append(h)  # type: ignore[union-attr]
+                    length = len(chain)
+                    hist[length - 1] -= 1
+                try:
+                    hist[length] += 1
+                except IndexError:
+                    hist_add(hist, length)
+                compare_sum += length
+        self._compare_sum = compare_sum
+        self._chain_max = len(hist) - 1
         self._resizes += 1
         self._record_structural(
             ResizeEvent(

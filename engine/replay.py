@@ -8,11 +8,17 @@ and any row the kernel leaves because it is malformed, come back here to the
 checkpoint handler, so the common row pays for parsing, its checks and the map
 operation, nothing more. Memory is O(keys in the map + latency reservoir), independent
 of the number of rows.
+
+The cyclic garbage collector is paused while the rows are applied: a replay makes no
+reference cycles (each row's list goes by reference counting), but a growing chaining
+table holds hundreds of thousands of small lists that the collector would walk again
+and again (about a tenth of a chaining replay). It is restored on the way out.
 """
 
 from __future__ import annotations
 
 import csv
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -176,6 +182,8 @@ def replay(
     batch = RowBatch(workload.reader(), workload.columns)
     apply_rows = m.apply_rows
     checkpoint = runner.next_checkpoint(0)
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         try:
             while True:
@@ -196,6 +204,8 @@ def replay(
         except (UnicodeDecodeError, csv.Error) as exc:
             raise workload.decode_error(batch.applied + 1, exc) from None
     finally:
+        if collecting:
+            gc.enable()
         workload.close()
     elapsed = time.perf_counter() - runner.progress.started
     if options.tick is not None:

@@ -377,18 +377,51 @@ class RobinHoodMap(BaseMap):
         return min(int(capacity * self._max_load), capacity - 1)
 
     def _rebuild(self, capacity: int, reason: str) -> None:
-        """Re-place every live entry into a fresh table of ``capacity`` slots. O(n + capacity)."""
+        """Re-place every live entry into a fresh table of ``capacity`` slots, in slot
+        order, as :meth:`_place_from` would (inlined: no tombstones to reuse, the table
+        in locals). O(n + capacity)."""
         old_capacity = self._mask + 1
-        old_keys, old_vals, old_hashes, old_dibs = self._keys, self._vals, self._hashes, self._dibs
+        old = (self._keys, self._vals, self._hashes, self._dibs)
         removed = self._tombstones
         self._allocate(capacity)
-        mask = self._mask
-        place = self._place_from
-        for idx in range(old_capacity):
-            key = old_keys[idx]
-            if old_dibs[idx] >= 0 and key is not TOMBSTONE:
-                h = old_hashes[idx]
-                place(h & mask, 0, key, h, old_vals[idx])
+        mask, dibs, hashes, keys, vals = (
+            self._mask,
+            self._dibs,
+            self._hashes,
+            self._keys,
+            self._vals,
+        )
+        dib_sum = top = 0
+        for key, value, h, old_dib in zip(*old, strict=True):
+            if old_dib < 0 or key is TOMBSTONE:
+                continue
+            i = h & mask
+            d = 0
+            while True:
+                rd = dibs[i]
+                if rd < d:
+                    if rd == EMPTY:
+                        keys[i] = key
+                        vals[i] = value
+                        hashes[i] = h
+                        dibs[i] = d
+                        dib_sum += d
+                        if d > top:
+                            top = d
+                        break
+                    # The resident is richer: it yields the slot and walks on.
+                    keys[i], key = key, keys[i]
+                    vals[i], value = value, vals[i]
+                    hashes[i], h = h, hashes[i]
+                    dibs[i] = d
+                    dib_sum += d - rd
+                    if d > top:
+                        top = d
+                    d = rd
+                d += 1
+                i = (i + 1) & mask
+        self._dib_sum = dib_sum
+        self._dib_max = top
         if reason == "compact":
             self._compactions += 1
             self._record_structural(
