@@ -101,6 +101,7 @@ class AdaptiveMap(BaseMap):
         self._completed = 0
         self._writes = 0
         self._quiet_until = 0  # no guardrail check before this many writes
+        self._hook: tuple[BaseMap, OnWrite] | None = None  # see _kernel_hook
 
     def _new_backend(self, kind: str, capacity: int) -> BaseMap:
         spec = self._hash_spec
@@ -244,18 +245,68 @@ class AdaptiveMap(BaseMap):
             if self._tracer is not None:
                 BaseMap.apply_rows(self, batch)
             elif self._migration is None:
-                self._active.apply_rows(batch, self._wrote_through_kernel)
+                self._active.apply_rows(batch, self._kernel_hook())
             else:
                 BaseMap.apply_rows(self, batch, self._migration_over)
 
-    def _wrote_through_kernel(self) -> bool:
-        """After a write by the active backend's kernel: count it, check the guardrails
-        (as ``put`` and ``discard`` do) and stop the kernel when a migration began."""
-        self._writes += 1
-        if self._writes >= self._quiet_until:
-            self._check_guardrails()
-            return self._migration is not None
-        return False
+    def _kernel_hook(self) -> OnWrite:
+        """The ``on_write`` for the active backend's kernel: count the write as ``put``
+        and ``discard`` do and, past the cooldown, compare the guardrails' counters in
+        place; only when one has crossed its threshold does it run the full check (which
+        starts the migration) and stop the kernel. Built once per active table."""
+        active = self._active
+        if self._hook is not None and self._hook[0] is active:
+            return self._hook[1]
+        g = self._guard
+        min_entries = g.min_entries
+        wrote: OnWrite
+        if type(active) is ChainingMap:
+            chained = active
+            max_len, load, avg = (
+                g.chaining_max_group_len,
+                g.chaining_load_factor,
+                g.chaining_avg_probe,
+            )
+
+            def wrote() -> bool:
+                self._writes += 1
+                if self._writes < self._quiet_until:
+                    return False
+                size = chained._size
+                if size < min_entries or not (
+                    chained._chain_max > max_len
+                    or size > load * (chained._mask + 1)
+                    or chained._compare_sum > avg * size
+                ):
+                    return False
+                self._check_guardrails()
+                return self._migration is not None
+
+        else:
+            assert type(active) is RobinHoodMap
+            robin = active
+            max_probe, avg_dib, ratio = (
+                g.robinhood_max_probe,
+                g.robinhood_avg_probe - 1.0,
+                g.robinhood_tombstone_ratio,
+            )
+
+            def wrote() -> bool:
+                self._writes += 1
+                if self._writes < self._quiet_until:
+                    return False
+                size = robin._size
+                if size < min_entries or not (
+                    robin._dib_max >= max_probe
+                    or robin._dib_sum > avg_dib * size
+                    or robin._tombstones > ratio * (robin._mask + 1)
+                ):
+                    return False
+                self._check_guardrails()
+                return self._migration is not None
+
+        self._hook = (active, wrote)
+        return wrote
 
     def _migration_over(self) -> bool:
         return self._migration is None
@@ -651,6 +702,7 @@ class AdaptiveMap(BaseMap):
         clone._history = type(self._history)(self._history, maxlen=self._history.maxlen)
         clone._migration_log = [dict(entry) for entry in self._migration_log]
         clone._tracer = None
+        clone._hook = None
         if self._migration is None:
             clone._active = self._adopt_for(clone, self._active)
         else:

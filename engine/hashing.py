@@ -33,8 +33,7 @@ index and the top bits as secondary hash (chaining groups).
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -151,7 +150,8 @@ def keyed_hash(seed: bytes) -> HashFunction:
     """A BLAKE2b hash keyed with ``seed`` (16 bytes). O(len(key)) per call."""
     if len(seed) != 16:
         raise ValueError("a keyed hash seed must be 16 bytes")
-    blake2b = hashlib.blake2b
+    from hashlib import blake2b  # OpenSSL loads with hashlib: only for keyed maps
+
     from_bytes = int.from_bytes
 
     def keyed(key: Any) -> int:
@@ -193,13 +193,15 @@ class HashSpec:
 
 def _normalise_seed(seed: str | bytes | int | None) -> str:
     if seed is None:
-        return secrets.token_bytes(16).hex()
+        return os.urandom(16).hex()  # what secrets.token_bytes does
     if isinstance(seed, bytes):
         raw = seed
     elif isinstance(seed, int):
         if seed < 0:
             raise ValueError("an int seed must not be negative")
-        raw = hashlib.blake2b(
+        from hashlib import blake2b
+
+        raw = blake2b(
             seed.to_bytes(max(1, (seed.bit_length() + 7) // 8), "little"), digest_size=16
         ).digest()
     else:

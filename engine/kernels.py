@@ -36,6 +36,7 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
     hist_get, hist_put, hist_del = m._hist_get, m._hist_put, m._hist_del
     assign, discard = m._assign, m._discard
     mask, dibs, hashes, keys = m._mask, m._dibs, m._hashes, m._keys
+    crc, mix, spread, mask64 = crc32, _MIX32, _SPREAD, MASK64
     try:
         for row in batch.rows:
             if len(row) != 3 or n >= last:
@@ -50,10 +51,10 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
                 return
             if fast:  # fast_hash's str branch, inlined
                 try:
-                    x = (crc32(key.encode()) * _MIX32) & 0xFFFFFFFF
+                    x = (crc(key.encode()) * mix) & 0xFFFFFFFF
                 except UnicodeEncodeError:
-                    x = (crc32(key.encode("utf-8", "surrogatepass")) * _MIX32) & 0xFFFFFFFF
-                h = ((x ^ (x >> 16)) * _SPREAD) & MASK64
+                    x = (crc(key.encode("utf-8", "surrogatepass")) * mix) & 0xFFFFFFFF
+                h = ((x ^ (x >> 16)) * spread) & mask64
             else:
                 h = hashfn(key)
             if op == "get":
@@ -131,6 +132,7 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
     assign, discard = m._assign, m._discard
     gbits, gshift = m._gbits, m._gshift
     mask, ckeys = m._mask, m._ckeys
+    crc, mix, spread, mask64 = crc32, _MIX32, _SPREAD, MASK64
     try:
         for row in batch.rows:
             if len(row) != 3 or n >= last:
@@ -145,10 +147,10 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                 return
             if fast:  # fast_hash's str branch, inlined
                 try:
-                    x = (crc32(key.encode()) * _MIX32) & 0xFFFFFFFF
+                    x = (crc(key.encode()) * mix) & 0xFFFFFFFF
                 except UnicodeEncodeError:
-                    x = (crc32(key.encode("utf-8", "surrogatepass")) * _MIX32) & 0xFFFFFFFF
-                h = ((x ^ (x >> 16)) * _SPREAD) & MASK64
+                    x = (crc(key.encode("utf-8", "surrogatepass")) * mix) & 0xFFFFFFFF
+                h = ((x ^ (x >> 16)) * spread) & mask64
             else:
                 h = hashfn(key)
             if op == "get":
@@ -160,6 +162,8 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                 if chain is None:
                     p = 0
                     get_misses += 1
+                elif chain[0] == key:  # most chains hold one entry
+                    p = 1
                 elif key in chain:
                     p = chain.index(key) + 1
                 else:

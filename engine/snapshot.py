@@ -21,8 +21,6 @@ twice gives identical bytes. Writes are atomic (temporary file, fsync, rename).
 from __future__ import annotations
 
 import gzip
-import hashlib
-import hmac
 import json
 import os
 import struct
@@ -84,11 +82,17 @@ def _normalise_key(key: bytes | str | None) -> bytes | None:
     raw = key.encode() if isinstance(key, str) else key
     if not raw:
         raise BadInputError("the signing key is empty", "use a key file with some secret bytes")
-    return raw if len(raw) <= 64 else hashlib.blake2b(raw, digest_size=64).digest()
+    if len(raw) <= 64:
+        return raw
+    from hashlib import blake2b
+
+    return blake2b(raw, digest_size=64).digest()
 
 
 def _digest(prefix: bytes, payload: bytes, key: bytes | None) -> bytes:
-    h = hashlib.blake2b(digest_size=32, key=key or b"", person=_PERSON)
+    from hashlib import blake2b  # OpenSSL loads with hashlib: only when snapshots are used
+
+    h = blake2b(digest_size=32, key=key or b"", person=_PERSON)
     h.update(prefix)
     h.update(payload)
     return h.digest()
@@ -198,7 +202,9 @@ def read_snapshot(
             "load it without a key only if you trust where it came from",
         )
     expected = _digest(header[: PREFIX.size], stored, raw_key)
-    if not hmac.compare_digest(expected, checksum):
+    from hmac import compare_digest
+
+    if not compare_digest(expected, checksum):
         detail = "MAC mismatch: wrong key or tampered file" if signed else "checksum mismatch"
         raise _bad(name, detail)
     payload = _inflate(name, stored, max_payload) if flags & FLAG_GZIP else stored

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import logging.handlers
 import sys
 import time
 from typing import Any
@@ -43,9 +42,11 @@ def configure_logging(
     )
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
+        from logging.handlers import RotatingFileHandler  # sockets and all: only here
+
         try:
             handlers.append(
-                logging.handlers.RotatingFileHandler(
+                RotatingFileHandler(
                     log_file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
                 )
             )
