@@ -429,3 +429,11 @@ def test_menus_open_demos_samples_and_themes(window) -> None:
     assert window.colours.name == "dark" and window.scene.colours.name == "dark"
     actions["Light theme"].trigger()
     assert window.colours.name == "light"
+
+
+def test_idle_window_prefetches_neighbours(window, qtbot) -> None:
+    window.session.fill(30, seed=2)
+    window.session.seek(15)
+    window.session.timeline._frames.clear()
+    window.session.step_forward()
+    qtbot.waitUntil(lambda: {14, 16} <= set(window.session.timeline._frames), timeout=3000)

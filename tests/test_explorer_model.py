@@ -434,3 +434,15 @@ def test_every_sample_workload_loads() -> None:
         assert count == len(session) > 0
         session.to_end()
         session.timeline.live.check_invariants()
+
+
+def test_prefetch_builds_the_neighbouring_frames() -> None:
+    session = Session()
+    session.fill(20, seed=4)
+    session.seek(10)
+    session.timeline._frames.clear()
+    session.prefetch()
+    assert {9, 11} <= set(session.timeline._frames)
+    cached = session.timeline._frames[9]
+    session.step_back()
+    assert session.frames_here() is cached

@@ -111,6 +111,14 @@ class Session:
         frames = timeline.frames(self.position.op)
         return frames[min(self.position.step, len(frames) - 1)]
 
+    def prefetch(self) -> None:
+        """Build the frames of the operations either side of the current one, so the
+        next step in either direction is instant (call it when the app is idle)."""
+        op = self.position.op
+        for index in (op - 1, op + 1):
+            if 0 <= index < len(self.timeline):
+                self.timeline.frames(index)
+
     def record(self, index: int) -> OpRecord:
         return self.timeline.record(index)
 

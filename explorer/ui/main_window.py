@@ -57,6 +57,11 @@ class MainWindow(QMainWindow):
         self.shortcuts = build_shortcuts(self)
         self.play_timer = QTimer(self)
         self.play_timer.timeout.connect(self._play_tick)
+        # After a step, the neighbouring operations' frames are built while idle.
+        self.prefetch_timer = QTimer(self)
+        self.prefetch_timer.setSingleShot(True)
+        self.prefetch_timer.setInterval(120)
+        self.prefetch_timer.timeout.connect(self.session_prefetch)
         self.session.subscribe(self._session_changed)
         self.refresh(animate=False)
 
@@ -196,6 +201,11 @@ class MainWindow(QMainWindow):
         bar.timeline.set_position(s.position.op)
         bar.position.setText(self.position_text())
         self.config_panel.show_config(s.config)
+        self.prefetch_timer.start()
+
+    def session_prefetch(self) -> None:
+        if not self.play_timer.isActive():
+            self.session.prefetch()
 
     def heading(self) -> str:
         s = self.session
