@@ -463,23 +463,19 @@ class ChainingMap(BaseMap):
     def layout(self) -> dict[str, Any]:
         """Buckets in order, each a list of ``groups`` chains of entries
         (``key``, ``value``, ``hash``). O(capacity * groups + n)."""
-        buckets: list[list[list[dict[str, Any]]]] = []
         g = self._groups
-        for b in range(self._mask + 1):
-            bucket: list[list[dict[str, Any]]] = []
-            for c in range(b * g, b * g + g):
-                keys, vals, hashes = self._ckeys[c], self._cvals[c], self._chashes[c]
-                if keys is None:
-                    bucket.append([])
-                    continue
-                assert vals is not None and hashes is not None
-                bucket.append(
-                    [
-                        {"key": encode_key(k), "value": encode_value(v), "hash": h}
-                        for k, v, h in zip(keys, vals, hashes, strict=True)
-                    ]
-                )
-            buckets.append(bucket)
+        cvals, chashes = self._cvals, self._chashes
+        # One pass over the cells (most are empty), then slice them into buckets.
+        cells: list[list[dict[str, Any]]] = [
+            []
+            if keys is None
+            else [
+                {"key": encode_key(k), "value": encode_value(v), "hash": h}
+                for k, v, h in zip(keys, cvals[c], chashes[c], strict=True)  # type: ignore[arg-type]
+            ]
+            for c, keys in enumerate(self._ckeys)
+        ]
+        buckets = [cells[start : start + g] for start in range(0, len(cells), g)]
         return {
             "kind": self.kind,
             "capacity": self._mask + 1,
