@@ -48,6 +48,18 @@ class RowBatch:
     pending: list[str] | None = None
     exhausted: bool = False
 
+    def record(
+        self, applied: int, started: int, puts: int, dels: int, get_misses: int, del_misses: int
+    ) -> None:
+        """Add one call's counts: rows ``started``..``applied`` were applied, of which
+        ``puts`` puts and ``dels`` deletes (the rest gets). O(1), once per call."""
+        self.gets += applied - started - puts - dels
+        self.puts += puts
+        self.dels += dels
+        self.get_misses += get_misses
+        self.del_misses += del_misses
+        self.applied = applied
+
 
 class _Operations(Protocol):
     def get(self, key: Any, default: Any = None) -> Any: ...
@@ -110,9 +122,4 @@ def apply_rows_generic(m: _Operations, batch: RowBatch, on_write: OnWrite | None
                 return
         batch.exhausted = True
     finally:
-        batch.gets += n - start - puts - dels
-        batch.puts += puts
-        batch.dels += dels
-        batch.get_misses += get_misses
-        batch.del_misses += del_misses
-        batch.applied = n
+        batch.record(n, start, puts, dels, get_misses, del_misses)

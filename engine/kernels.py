@@ -117,12 +117,7 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
         m._get_misses += get_misses
         m._del_misses += del_misses
         m._updates += updates
-        batch.gets += n - start - puts - dels
-        batch.puts += puts
-        batch.dels += dels
-        batch.get_misses += get_misses
-        batch.del_misses += del_misses
-        batch.applied = n
+        batch.record(n, start, puts, dels, get_misses, del_misses)
 
 
 def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> None:
@@ -216,9 +211,4 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
         m._get_misses += get_misses
         m._del_misses += del_misses
         m._updates += updates
-        batch.gets += n - start - puts - dels
-        batch.puts += puts
-        batch.dels += dels
-        batch.get_misses += get_misses
-        batch.del_misses += del_misses
-        batch.applied = n
+        batch.record(n, start, puts, dels, get_misses, del_misses)
