@@ -16,7 +16,7 @@ operation costs O(events × capacity) at worst (one shallow slot-list copy per c
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +41,16 @@ from explorer.model.narration import narrate
 from explorer.model.operations import Operation
 from explorer.model.pseudocode import Pseudocode, pseudocode_for
 
-__all__ = ["STRUCTURAL", "Frame", "Loc", "TableState", "build_frames", "tables_of"]
+__all__ = [
+    "STRUCTURAL",
+    "Frame",
+    "Loc",
+    "TableState",
+    "build_frames",
+    "entry_id",
+    "table_entries",
+    "tables_of",
+]
 
 STRUCTURAL = (ResizeEvent, CompactEvent, MigrateEvent, GuardrailEvent)
 
@@ -226,25 +235,38 @@ class _Patcher:
             layout["size"] = layout["size"] - 1
 
 
+def entry_id(encoded_key: object) -> object:
+    """A hashable identity for an encoded key (bytes keys are encoded as dicts)."""
+    if isinstance(encoded_key, dict):
+        return tuple(sorted(encoded_key.items()))
+    return encoded_key
+
+
+def table_entries(table: TableState) -> Iterator[tuple[Loc, Mapping[str, Any]]]:
+    """Every stored entry of a table with its place: occupied slots, or chain entries
+    with bucket, group and position. O(capacity)."""
+    layout = table.layout
+    if "slots" in layout:
+        for i, slot in enumerate(layout["slots"]):
+            if slot["state"] == "occupied":
+                yield Loc(table.kind, slot=i), slot
+        return
+    for b, bucket in enumerate(layout["buckets"]):
+        for g, chain in enumerate(bucket):
+            for p, entry in enumerate(chain):
+                yield Loc(table.kind, bucket=b, group=g, position=p), entry
+
+
 def _moved_locs(tables: Sequence[TableState], kind: str, keys: Sequence[object]) -> list[Loc]:
     """Where the migrated ``keys`` now sit in the ``kind`` table. O(capacity)."""
-    wanted = {_hashable(encode_key(k)) for k in keys}
-    found: list[Loc] = []
-    for table in tables:
-        if table.kind != kind:
-            continue
-        layout = table.layout
-        if "slots" in layout:
-            for i, slot in enumerate(layout["slots"]):
-                if slot["state"] == "occupied" and _hashable(slot["key"]) in wanted:
-                    found.append(Loc(kind, slot=i))
-        else:
-            for b, bucket in enumerate(layout["buckets"]):
-                for g, chain in enumerate(bucket):
-                    for p, entry in enumerate(chain):
-                        if _hashable(entry["key"]) in wanted:
-                            found.append(Loc(kind, bucket=b, group=g, position=p))
-    return found
+    wanted = {entry_id(encode_key(k)) for k in keys}
+    return [
+        loc
+        for table in tables
+        if table.kind == kind
+        for loc, entry in table_entries(table)
+        if entry_id(entry["key"]) in wanted
+    ]
 
 
 def _as_slot(entry: Mapping[str, Any], dib: int | None, mask: int) -> dict[str, Any]:
@@ -262,20 +284,10 @@ def _as_slot(entry: Mapping[str, Any], dib: int | None, mask: int) -> dict[str, 
 
 def _holds(tables: Sequence[TableState], key: object) -> bool:
     """Whether any table stores ``key``. O(capacity)."""
-    wanted = _hashable(encode_key(key))
-    for table in tables:
-        layout = table.layout
-        if "slots" in layout:
-            entries: Any = (s for s in layout["slots"] if s["state"] == "occupied")
-        else:
-            entries = (e for bucket in layout["buckets"] for chain in bucket for e in chain)
-        if any(_hashable(e["key"]) == wanted for e in entries):
-            return True
-    return False
-
-
-def _hashable(encoded: object) -> object:
-    return tuple(sorted(encoded.items())) if isinstance(encoded, dict) else encoded
+    wanted = entry_id(encode_key(key))
+    return any(
+        entry_id(entry["key"]) == wanted for table in tables for _, entry in table_entries(table)
+    )
 
 
 def _family(tables: Sequence[TableState], event: TraceEvent | None) -> str:

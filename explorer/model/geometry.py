@@ -13,9 +13,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from explorer.model.frames import Loc, TableState
+from explorer.model.frames import Loc, TableState, entry_id, table_entries
 
-__all__ = ["CELL_H", "CELL_W", "Rect", "SceneGeometry", "TableGeometry", "entry_id", "place_tables"]
+__all__ = ["CELL_H", "CELL_W", "Rect", "SceneGeometry", "TableGeometry", "place_tables"]
 
 CELL_W = 112.0
 CELL_H = 78.0
@@ -42,13 +42,6 @@ class Rect:
 
     def moved(self, dx: float, dy: float) -> Rect:
         return Rect(self.x + dx, self.y + dy, self.w, self.h)
-
-
-def entry_id(encoded_key: object) -> object:
-    """A hashable identity for an encoded key (bytes keys are encoded as dicts)."""
-    if isinstance(encoded_key, dict):
-        return tuple(sorted(encoded_key.items()))
-    return encoded_key
 
 
 def grid_columns(count: int) -> int:
@@ -137,13 +130,12 @@ def _place_slots(state: TableState, x0: float, y0: float) -> TableGeometry:
         signature=("slots", state.role, count, columns),
         hand_y=y0 + TITLE_H + grid_h + HAND_GAP,
     )
-    for i, slot in enumerate(slots):
+    for i in range(count):
         row, col = divmod(i, columns)
         rect = Rect(x0 + col * (CELL_W + GAP), y0 + TITLE_H + row * (CELL_H + GAP), CELL_W, CELL_H)
         loc = Loc(state.kind, slot=i)
         table.cells[loc] = rect
-        if slot["state"] == "occupied":
-            table.entries[loc] = (entry_id(slot["key"]), slot)
+    _add_entries(table, state)
     return table
 
 
@@ -169,20 +161,21 @@ def _place_chains(state: TableState, x0: float, y0: float) -> TableGeometry:
         signature=("chains", state.role, count, groups, lane_entries),
         hand_y=y0 + TITLE_H + blocks_h + HAND_GAP,
     )
-    for b, bucket in enumerate(buckets):
+    for b in range(count):
         row, col = divmod(b, columns)
         bx = x0 + col * (lane_w + 2 * GAP)
         by = y0 + TITLE_H + row * (block_h + GAP)
         table.labels.append((Rect(bx, by, lane_w, BUCKET_LABEL_H), f"bucket {b}"))
-        for g, chain in enumerate(bucket):
+        for g in range(groups):
             lane = Rect(bx, by + BUCKET_LABEL_H + g * (CELL_H + GAP / 2), lane_w, CELL_H)
             table.cells[Loc(state.kind, bucket=b, group=g)] = lane
-            for p, entry in enumerate(chain):
-                table.entries[Loc(state.kind, bucket=b, group=g, position=p)] = (
-                    entry_id(entry["key"]),
-                    entry,
-                )
+    _add_entries(table, state)
     return table
+
+
+def _add_entries(table: TableGeometry, state: TableState) -> None:
+    for loc, entry in table_entries(state):
+        table.entries[loc] = (entry_id(entry["key"]), entry)
 
 
 def place_tables(tables: Sequence[TableState], aspect: float = 1.5) -> SceneGeometry:

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from PyQt6.QtCore import QEasingCurve, QObject, QPointF, QRectF, QVariantAnimation, pyqtSignal
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsScene
 
-from explorer.model.frames import Frame, Loc
+from explorer.model.frames import Frame, Loc, entry_id
 from explorer.model.geometry import (
     Rect,
     SceneGeometry,
     TableGeometry,
-    entry_id,
     place_tables,
 )
 from explorer.ui.map_items import (
