@@ -51,9 +51,7 @@ class MapConfig(BaseModel):
         try:
             return cls(**fields).with_fixed_seed()
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "options"
-            raise MapConfigError(f"{where}: {first['msg']}") from None
+            raise _config_error(exc) from None
 
     def with_fixed_seed(self) -> MapConfig:
         """The keyed hash needs a seed fixed once, so every rebuilt map hashes alike."""
@@ -80,9 +78,14 @@ class MapConfig(BaseModel):
         """A new empty map. Raises :class:`MapConfigError` when the engine rejects an option."""
         try:
             return create_map(self.backend, **self.engine_options())
-        except (ValidationError, ValueError, TypeError) as exc:
-            if isinstance(exc, ValidationError):
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"]) or "options"
-                raise MapConfigError(f"{where}: {first['msg']}") from None
+        except ValidationError as exc:
+            raise _config_error(exc) from None
+        except (ValueError, TypeError) as exc:
             raise MapConfigError(str(exc)) from None
+
+
+def _config_error(exc: ValidationError) -> MapConfigError:
+    """The first problem pydantic found, naming its field."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "options"
+    return MapConfigError(f"{where}: {first['msg']}")
