@@ -1,13 +1,17 @@
 """Batch replay kernels: :func:`engine.batch.apply_rows_generic` for one backend each,
 with the row checks, the fast hash and the lookup inlined and the table kept in locals.
 
-Each kernel applies exactly what the generic version would, through the same raw
-methods for writes (``_assign``, ``_discard``), and keeps every counter ``get``, ``put``
-and ``discard`` keep (probe histograms, misses, updates). Lookups are inlined in full:
-they are most of a typical workload. After a write the table may have been rebuilt, so
-the kernel reloads its locals when the key array is a new list. Rows are unpacked as
-``op, key, value``; a file with its columns in another order, and a tracing map, take
-the generic path. Per row O(1) expected, like the operations themselves.
+Each kernel applies exactly what the generic version would and keeps every counter
+``get``, ``put`` and ``discard`` keep (probe histograms, misses, updates). One inlined
+lookup serves every row: a get ends there, a put of a present key replaces the value in
+place, a delete of a present key removes that entry through the map's own removal
+(``_remove_slot``, ``_unlink``); only an insertion goes through ``_assign``, which may
+rebuild the table, so the kernel then reloads its locals when the key array is a new
+list. Lookups compare keys directly: the keys are str, bytes or int, whose equality
+implies equal hashes, and comparing the stored hash first cost an extra memory access
+per probed slot. Rows are unpacked as ``op, key, value``; a file with its columns in
+another order, and a tracing map, take the generic path. Per row O(1) expected, like
+the operations themselves.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ __all__ = ["chaining_rows", "robinhood_rows"]
 
 
 def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -> None:
-    """The Robin Hood kernel (see the module docstring)."""
+    """The Robin Hood kernel (see the module docstring). One probe serves every
+    operation: a get ends there, a put of a present key updates its value in place and a
+    delete of a present key removes that slot; only an insertion calls ``_assign``."""
     if batch.columns != (0, 1, 2):  # rare: the generic path reads any column order
         apply_rows_generic(m, batch, on_write)
         return
@@ -36,10 +42,11 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
     puts = dels = get_misses = del_misses = updates = 0
     hashfn = m._hashfn
     fast = hashfn is fast_hash
-    hist_get, hist_put, hist_del = m._hist_get, m._hist_put, m._hist_del
-    assign, discard = m._assign, m._discard
-    mask, dibs, hashes, keys = m._mask, m._dibs, m._hashes, m._keys
+    hist_get, hist_put = m._hist_get, m._hist_put
+    assign, remove, tombstones = m._assign, m._remove_slot, m._tombstone_deletes
+    mask, dibs, keys, vals = m._mask, m._dibs, m._keys, m._vals
     crc, mix, spread, mask64 = crc32, _MIX32, _SPREAD, MASK64
+    spread_low = spread & mask
     try:
         for row in batch.rows:
             try:
@@ -55,35 +62,36 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
             if not key or "\0" in key:
                 batch.pending = row
                 return
-            if fast:  # fast_hash's str branch, inlined
+            if fast:  # fast_hash's str branch, inlined, up to its last multiplication
                 try:
                     x = (crc(key.encode()) * mix) & 0xFFFFFFFF
                 except UnicodeEncodeError:
                     x = (crc(key.encode("utf-8", "surrogatepass")) * mix) & 0xFFFFFFFF
-                h = ((x ^ (x >> 16)) * spread) & mask64
+                h = x ^ (x >> 16)  # the hash is (h * spread) mod 2**64, whose low bits...
+                i = (h * spread_low) & mask  # ...need only the multiplier's low bits
             else:
                 h = hashfn(key)
+                i = h & mask
+            d = 0
+            while dibs[i] >= d:
+                if keys[i] == key:
+                    break
+                d += 1
+                i = (i + 1) & mask
+            else:
+                i = -1
+            d += 1  # probes: the slots looked at
             if op == "get":
                 if value:
                     batch.pending = row
                     return
                 n += 1
-                i = h & mask
-                d = 0
-                while dibs[i] >= d:
-                    if hashes[i] == h:
-                        k = keys[i]
-                        if k is key or k == key:
-                            break
-                    d += 1
-                    i = (i + 1) & mask
-                else:
-                    get_misses += 1
-                d += 1
                 try:
                     hist_get[d] += 1
                 except IndexError:
                     hist_add(hist_get, d)
+                if i < 0:
+                    get_misses += 1
                 continue
             if op == "put":
                 if "\0" in value:
@@ -91,25 +99,30 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
                     return
                 n += 1
                 puts += 1
-                if not assign(key, h, value):
+                if i >= 0:
+                    vals[i] = value
                     updates += 1
+                else:  # an insertion: probes again, may grow
+                    assign(key, (h * spread) & mask64 if fast else h, value)
+                    if keys is not m._keys:  # rebuilt: a new table
+                        mask, dibs, keys, vals = m._mask, m._dibs, m._keys, m._vals
+                        spread_low = spread & mask
                 hist = hist_put
             elif op == "del" and not value:
                 n += 1
                 dels += 1
-                if not discard(key, h):
+                if i >= 0:
+                    remove(i, tombstones)
+                else:
                     del_misses += 1
-                hist = hist_del
+                hist = m._hist_del
             else:
                 batch.pending = row
                 return
-            p = m._probes
-            try:
-                hist[p] += 1
+            try:  # counted once done, as the single operations count it
+                hist[d] += 1
             except IndexError:
-                hist_add(hist, p)
-            if keys is not m._keys:  # rebuilt: a new table
-                mask, dibs, hashes, keys = m._mask, m._dibs, m._hashes, m._keys
+                hist_add(hist, d)
             if on_write is not None and on_write():
                 return
         batch.exhausted = True
@@ -121,7 +134,9 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
 
 
 def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> None:
-    """The chaining kernel (see the module docstring)."""
+    """The chaining kernel (see the module docstring), with the Robin Hood kernel's
+    structure: one lookup in the chain serves every operation, and only an insertion
+    calls ``_assign``."""
     if batch.columns != (0, 1, 2):  # rare: the generic path reads any column order
         apply_rows_generic(m, batch, on_write)
         return
@@ -130,10 +145,10 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
     puts = dels = get_misses = del_misses = updates = 0
     hashfn = m._hashfn
     fast = hashfn is fast_hash
-    hist_get, hist_put, hist_del = m._hist_get, m._hist_put, m._hist_del
-    assign, discard = m._assign, m._discard
+    hist_get, hist_put = m._hist_get, m._hist_put
+    assign, unlink = m._assign, m._unlink
     gbits, gshift = m._gbits, m._gshift
-    mask, ckeys = m._mask, m._ckeys
+    mask, ckeys, cvals = m._mask, m._ckeys, m._cvals
     crc, mix, spread, mask64 = crc32, _MIX32, _SPREAD, MASK64
     try:
         for row in batch.rows:
@@ -158,26 +173,31 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                 h = ((x ^ (x >> 16)) * spread) & mask64
             else:
                 h = hashfn(key)
+            c = ((h & mask) << gbits) | (h >> gshift)
+            chain = ckeys[c]
+            if chain is None:
+                j = -1
+                p = 0
+            elif chain[0] == key:  # most chains hold one entry
+                j = 0
+                p = 1
+            elif key in chain:
+                j = chain.index(key)
+                p = j + 1
+            else:
+                j = -1
+                p = len(chain)
             if op == "get":
                 if value:
                     batch.pending = row
                     return
                 n += 1
-                chain = ckeys[((h & mask) << gbits) | (h >> gshift)]
-                if chain is None:
-                    p = 0
-                    get_misses += 1
-                elif chain[0] == key:  # most chains hold one entry
-                    p = 1
-                elif key in chain:
-                    p = chain.index(key) + 1
-                else:
-                    p = len(chain)
-                    get_misses += 1
                 try:
                     hist_get[p] += 1
                 except IndexError:
                     hist_add(hist_get, p)
+                if j < 0:
+                    get_misses += 1
                 continue
             if op == "put":
                 if "\0" in value:
@@ -185,25 +205,29 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                     return
                 n += 1
                 puts += 1
-                if not assign(key, h, value):
+                if j >= 0:
+                    cvals[c][j] = value  # type: ignore[index]
                     updates += 1
+                else:  # an insertion: looks again, may grow
+                    assign(key, h, value)
+                    if ckeys is not m._ckeys:  # rebuilt: a new table
+                        mask, ckeys, cvals = m._mask, m._ckeys, m._cvals
                 hist = hist_put
             elif op == "del" and not value:
                 n += 1
                 dels += 1
-                if not discard(key, h):
+                if j >= 0:
+                    unlink(c, j)
+                else:
                     del_misses += 1
-                hist = hist_del
+                hist = m._hist_del
             else:
                 batch.pending = row
                 return
-            p = m._probes
-            try:
+            try:  # counted once done, as the single operations count it
                 hist[p] += 1
             except IndexError:
                 hist_add(hist, p)
-            if ckeys is not m._ckeys:  # rebuilt: a new table
-                mask, ckeys = m._mask, m._ckeys
             if on_write is not None and on_write():
                 return
         batch.exhausted = True

@@ -51,18 +51,13 @@ EMPTY: Final = -1  # the DIB stored in an empty slot: below every real distance
 
 
 class _Tombstone:
-    """Marker kept in the key array of a deleted slot; equal to nothing."""
+    """Marker kept in the key array of a deleted slot. Object identity is its equality, so
+    it equals no key, and comparing a key with it stays in C on the lookup paths."""
 
     __slots__ = ()
 
     def __repr__(self) -> str:
         return "TOMBSTONE"
-
-    def __eq__(self, other: object) -> bool:
-        return False
-
-    def __hash__(self) -> int:
-        return 0
 
 
 TOMBSTONE: Final = _Tombstone()
@@ -164,30 +159,26 @@ class RobinHoodMap(BaseMap):
     # ------------------------------------------------------------------ raw (fast) path
     def _find_slot(self, key: Any, h: int) -> int:
         """Slot holding ``key`` or -1. Stops at an empty slot or a richer resident."""
-        mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys
+        mask, dibs, keys = self._mask, self._dibs, self._keys
         i = h & mask
         d = 0
         while dibs[i] >= d:
-            if hashes[i] == h:
-                k = keys[i]
-                if k is key or k == key:
-                    self._probes = d + 1
-                    return i
+            if keys[i] == key:
+                self._probes = d + 1
+                return i
             d += 1
             i = (i + 1) & mask
         self._probes = d + 1
         return -1
 
     def _lookup(self, key: Any, h: int) -> Any:
-        mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys
+        mask, dibs, keys = self._mask, self._dibs, self._keys
         i = h & mask
         d = 0
         while dibs[i] >= d:
-            if hashes[i] == h:
-                k = keys[i]
-                if k is key or k == key:
-                    self._probes = d + 1
-                    return self._vals[i]
+            if keys[i] == key:
+                self._probes = d + 1
+                return self._vals[i]
             d += 1
             i = (i + 1) & mask
         self._probes = d + 1
@@ -207,19 +198,17 @@ class RobinHoodMap(BaseMap):
             h = ((x ^ (x >> 16)) * _SPREAD) & MASK64
         else:
             h = self._hashfn(key)
-        mask, dibs, hashes = self._mask, self._dibs, self._hashes
+        mask, dibs, keys = self._mask, self._dibs, self._keys
         i = h & mask
         d = 0
         while dibs[i] >= d:
-            if hashes[i] == h:
-                k = self._keys[i]
-                if k is key or k == key:
-                    hist = self._hist_get
-                    try:
-                        hist[d + 1] += 1
-                    except IndexError:
-                        hist_add(hist, d + 1)
-                    return self._vals[i]
+            if keys[i] == key:
+                hist = self._hist_get
+                try:
+                    hist[d + 1] += 1
+                except IndexError:
+                    hist_add(hist, d + 1)
+                return self._vals[i]
             d += 1
             i = (i + 1) & mask
         hist = self._hist_get
@@ -247,12 +236,10 @@ class RobinHoodMap(BaseMap):
             rd = dibs[i]
             if rd < d:
                 break
-            if hashes[i] == h:
-                k = keys[i]
-                if k is key or k == key:
-                    self._vals[i] = value
-                    self._probes = d + 1
-                    return False
+            if keys[i] == key:
+                self._vals[i] = value
+                self._probes = d + 1
+                return False
             if rd == d and reuse < 0 and keys[i] is TOMBSTONE:
                 reuse = i
             d += 1
