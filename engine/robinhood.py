@@ -95,8 +95,11 @@ class RobinHoodMap(BaseMap):
         self._limit = self._limit_for(capacity)
         self._tombstones = 0
         self._dib_sum = 0  # sum of the live entries' DIBs, exact
-        self._dib_max = 0  # an upper bound of every used slot's DIB...
-        self._dib_max_exact = True  # ...and exact while this holds
+        # _dib_max bounds every used slot's DIB (tombstones keep theirs) from above, and
+        # _dib_top counts the used slots whose DIB equals it: while it is positive the
+        # bound is the exact maximum; at 0 the maximum is lower and a rescan finds it.
+        self._dib_max = 0
+        self._dib_top = 0
 
     @property
     def capacity(self) -> int:
@@ -119,15 +122,21 @@ class RobinHoodMap(BaseMap):
     def max_probe(self) -> int:
         """Longest probe over the used slots (max DIB + 1), 0 when empty.
 
-        O(1) while the kept maximum is exact; after deletions it is refreshed with one
-        C-speed pass over the DIB array (O(capacity)), then exact again.
+        O(1) while some used slot holds the kept maximum DIB. Once deletions and backward
+        shifts have lowered every one of them, one C-speed pass over the DIB array
+        (O(capacity)) finds the new maximum and how many slots hold it.
         """
         if not self._size and not self._tombstones:
             return 0
-        if not self._dib_max_exact:
-            self._dib_max = max(self._dibs)
-            self._dib_max_exact = True
+        if not self._dib_top:
+            self._rescan_dib_max()
         return self._dib_max + 1
+
+    def _rescan_dib_max(self) -> None:
+        """Set the kept maximum DIB and its count from the DIB array. O(capacity)."""
+        top = max(self._dibs)
+        self._dib_max = max(top, 0)
+        self._dib_top = self._dibs.count(top) if top >= 0 else 0
 
     def max_probe_exceeds(self, limit: int) -> bool:
         """Whether :attr:`max_probe` > ``limit``. O(1) unless the kept upper bound already
@@ -146,15 +155,18 @@ class RobinHoodMap(BaseMap):
         """(entries + tombstones) / slots: what growth is decided on."""
         return (self._size + self._tombstones) / (self._mask + 1)
 
-    def _dib_added(self, dib: int) -> None:
-        self._dib_sum += dib
+    def _slot_dib_set(self, dib: int) -> None:
+        """A used slot now holds ``dib`` (keeps the maximum and its count). O(1)."""
         if dib > self._dib_max:
             self._dib_max = dib
+            self._dib_top = 1
+        elif dib == self._dib_max:
+            self._dib_top += 1
 
-    def _dib_removed(self, dib: int) -> None:
-        self._dib_sum -= dib
-        if dib >= self._dib_max:
-            self._dib_max_exact = False
+    def _slot_dib_cleared(self, dib: int) -> None:
+        """A used slot no longer holds ``dib`` (emptied, or given another DIB). O(1)."""
+        if dib == self._dib_max and self._dib_top:
+            self._dib_top -= 1
 
     # ------------------------------------------------------------------ raw (fast) path
     def _find_slot(self, key: Any, h: int) -> int:
@@ -250,7 +262,7 @@ class RobinHoodMap(BaseMap):
             self._vals[reuse] = value
             hashes[reuse] = h
             self._tombstones -= 1
-            self._dib_added(dibs[reuse])
+            self._dib_sum += dibs[reuse]  # the slot keeps its DIB: the maximum stands
         elif self._size + self._tombstones >= self._limit:
             self._grow()
             self._place_from(h & self._mask, 0, key, h, value)
@@ -269,11 +281,17 @@ class RobinHoodMap(BaseMap):
             self._vals,
         )
         added = 0  # change of the DIB sum through displacements
-        top = self._dib_max
+        top, count = self._dib_max, self._dib_top  # the maximum DIB and its slots
         while True:
             rd = dibs[i]
             if rd < d:
                 resident = keys[i]
+                if rd == top and count:  # this slot gives up the maximum (rd >= 0 here)
+                    count -= 1
+                if d > top:
+                    top, count = d, 1
+                elif d == top:
+                    count += 1
                 if rd == EMPTY or resident is TOMBSTONE:
                     if rd != EMPTY:
                         self._tombstones -= 1
@@ -282,7 +300,7 @@ class RobinHoodMap(BaseMap):
                     hashes[i] = h
                     dibs[i] = d
                     self._dib_sum += added + d
-                    self._dib_max = d if d > top else top
+                    self._dib_max, self._dib_top = top, count
                     return
                 # The resident is richer: it yields the slot and walks on.
                 keys[i] = key
@@ -291,8 +309,6 @@ class RobinHoodMap(BaseMap):
                 hashes[i], h = h, hashes[i]
                 dibs[i] = d
                 added += d - rd
-                if d > top:
-                    top = d
                 d = rd
             d += 1
             i = (i + 1) & mask
@@ -319,29 +335,37 @@ class RobinHoodMap(BaseMap):
             self._dibs,
             self._mask,
         )
-        self._dib_removed(dibs[i])
+        dib = dibs[i]
+        self._dib_sum -= dib
         self._size -= 1
-        if tombstone:
+        if tombstone:  # the tombstone keeps the slot's DIB
             keys[i] = TOMBSTONE
             vals[i] = None
             self._tombstones += 1
             return
+        top, count = self._dib_max, self._dib_top
+        if dib == top and count:
+            count -= 1
         prev = i
         j = (i + 1) & mask
         shifted = 0
-        while dibs[j] > 0:
+        while True:
+            dib = dibs[j]
+            if dib <= 0:
+                break
+            if dib == top and count:  # one step closer to home: off the maximum
+                count -= 1
             moved = keys[j]
             keys[prev] = moved
             vals[prev] = vals[j]
             hashes[prev] = hashes[j]
-            dibs[prev] = dibs[j] - 1
+            dibs[prev] = dib - 1
             if moved is not TOMBSTONE:
                 shifted += 1
             prev = j
             j = (j + 1) & mask
-        if shifted:
-            self._dib_sum -= shifted
-            self._dib_max_exact = False
+        self._dib_sum -= shifted
+        self._dib_top = count
         keys[prev] = None
         vals[prev] = None
         hashes[prev] = 0
@@ -409,6 +433,7 @@ class RobinHoodMap(BaseMap):
                 i = (i + 1) & mask
         self._dib_sum = dib_sum
         self._dib_max = top
+        self._dib_top = dibs.count(top)
         if reason == "compact":
             self._compactions += 1
             self._record_structural(
@@ -552,7 +577,7 @@ class RobinHoodMap(BaseMap):
             self._vals[reuse] = value
             hashes[reuse] = h
             self._tombstones -= 1
-            self._dib_added(dibs[reuse])
+            self._dib_sum += dibs[reuse]  # the slot keeps its DIB: the maximum stands
             tr.append(
                 PlaceEvent(
                     table=self.kind,
@@ -593,11 +618,13 @@ class RobinHoodMap(BaseMap):
                 if rd == EMPTY or resident is TOMBSTONE:
                     if rd != EMPTY:
                         self._tombstones -= 1
+                        self._slot_dib_cleared(rd)
                     keys[i] = key
                     vals[i] = value
                     hashes[i] = h
                     dibs[i] = d
-                    self._dib_added(d)
+                    self._dib_sum += d
+                    self._slot_dib_set(d)
                     tr.append(
                         PlaceEvent(
                             table=self.kind,
@@ -624,8 +651,9 @@ class RobinHoodMap(BaseMap):
                 vals[i], value = value, vals[i]
                 hashes[i], h = h, hashes[i]
                 dibs[i] = d
-                self._dib_added(d)
-                self._dib_removed(rd)
+                self._dib_sum += d - rd
+                self._slot_dib_cleared(rd)
+                self._slot_dib_set(d)
                 d = rd
             d += 1
             i = (i + 1) & mask
@@ -790,9 +818,16 @@ class RobinHoodMap(BaseMap):
                 "probe-counters", f"DIB sum {self._dib_sum}, slots add to {dib_sum}"
             )
         used_max = max((d for d in dibs if d != EMPTY), default=0)
-        if self._dib_max < used_max or (self._dib_max_exact and self._dib_max != used_max):
+        at_max = dibs.count(self._dib_max)
+        if self._dib_max < used_max or (self._dib_top and self._dib_max != used_max):
             raise InvariantError(
                 "probe-counters", f"kept maximum DIB {self._dib_max}, slots give {used_max}"
+            )
+        if self._dib_top != at_max:
+            raise InvariantError(
+                "probe-counters",
+                f"{at_max} slots hold the maximum DIB {self._dib_max}, "
+                f"the counter says {self._dib_top}",
             )
 
     def copy(self) -> RobinHoodMap:

@@ -204,8 +204,7 @@ def _robinhood_from(data: dict[str, Any], budget: int) -> RobinHoodMap:
             m._vals[i] = decode(slot[3])
             m._size += 1
             m._dib_sum += dib
-    m._dib_max = max((d for d in m._dibs if d != EMPTY), default=0)
-    m._dib_max_exact = True
+    m._rescan_dib_max()
     _restore_counters(m, data["counters"])
     return m
 

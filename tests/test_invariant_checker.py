@@ -130,6 +130,28 @@ def test_rh_dib_sum_counter_wrong() -> None:
     assert_broken(m, "probe-counters")
 
 
+def test_rh_max_dib_counter_wrong() -> None:
+    """The count of slots at the kept maximum DIB (behind an O(1) ``max_probe``) is off:
+    one more would report a maximum no slot holds once the real ones are gone."""
+    m = _robinhood()
+    assert m.max_probe > 0  # the kept maximum is exact now
+    m._dib_top += 1
+    assert_broken(m, "probe-counters")
+
+
+def test_rh_max_probe_follows_deletions() -> None:
+    """``max_probe`` stays exact while backward shifts lower the longest probes."""
+    m = RobinHoodMap(capacity=64, max_load_factor=0.9)
+    keys = keys_with_home(5, 64, 6)
+    for key in keys:
+        m[key] = 1
+    assert m.max_probe == 6
+    for gone, key in enumerate(keys, start=1):
+        del m[key]
+        m.check_invariants()
+        assert m.max_probe == (6 - gone if gone < 6 else 0)
+
+
 def test_rh_over_the_load_limit() -> None:
     """More used slots than the load limit allows."""
     m = _robinhood()

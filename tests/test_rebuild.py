@@ -25,7 +25,7 @@ def _fill(m: Any, rng: random.Random) -> None:
 def _counters(m: Any) -> tuple[Any, ...]:
     if isinstance(m, ChainingMap):
         return (list(m._chain_hist), m._compare_sum, m._chain_max)
-    return (m._dib_sum, m._dib_max, m._dib_max_exact, m._tombstones)
+    return (m._dib_sum, m._dib_max, m._dib_top, m._tombstones)
 
 
 @pytest.mark.parametrize("seed", range(150))
