@@ -4,8 +4,8 @@ All three are ``collections.abc.MutableMapping`` with deterministic hashing, tra
 operations (:func:`trace`), ``layout()``, ``stats()`` and ``check_invariants()``, and
 safe versioned snapshots (:func:`save_snapshot`, :func:`load_snapshot`).
 This package never imports Qt. The pydantic option models (``AdaptiveOptions``,
-``ChainingOptions``, ``GuardrailConfig``, ``RobinHoodOptions``) load on first access, so
-importing the maps stays quick.
+``ChainingOptions``, ``GuardrailConfig``, ``RobinHoodOptions``) and the snapshot functions
+load on first access, so importing the maps (and starting a replay) stays quick.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from engine.events import (
 from engine.factory import MAP_KINDS, create_map
 from engine.hashing import HASH_FUNCTIONS, HashSpec, fast_hash, keyed_hash
 from engine.robinhood import RobinHoodMap
-from engine.snapshot import load_snapshot, save_snapshot
 from engine.tracing import trace
 
 if _typing.TYPE_CHECKING:
@@ -46,6 +45,7 @@ if _typing.TYPE_CHECKING:
         GuardrailConfig,
         RobinHoodOptions,
     )
+    from engine.snapshot import load_snapshot, save_snapshot
 
 __version__ = "0.1.0"
 
@@ -53,11 +53,16 @@ _CONFIG_MODELS = ("AdaptiveOptions", "ChainingOptions", "GuardrailConfig", "Robi
 
 
 def __getattr__(name: str) -> _typing.Any:
-    """The option models, imported from :mod:`engine.config` (pydantic) on first use."""
+    """The option models, imported from :mod:`engine.config` (pydantic) on first use, and
+    the snapshot functions from :mod:`engine.snapshot` (hashlib, gzip, the format)."""
     if name in _CONFIG_MODELS:
         from engine import config
 
         return getattr(config, name)
+    if name in ("load_snapshot", "save_snapshot"):
+        from engine import snapshot
+
+        return getattr(snapshot, name)
     raise AttributeError(f"module 'engine' has no attribute {name!r}")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -30,6 +29,8 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
     ``path``; on any exception delete it and leave ``path`` untouched."""
     if mode not in ("w", "wb"):
         raise ValueError("atomic_open writes only: mode 'w' or 'wb'")
+    import tempfile  # here: a replay that writes no file does not load it
+
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     try:

@@ -6,9 +6,7 @@ import argparse
 
 from engine.cli.cmd_run import add_csv_limits, csv_limits
 from engine.cli.context import Context, SubParsers
-from engine.dna import analyse_workload
 from engine.errors import BadInputError
-from engine.profiling import profile_workload
 from engine.workload import WorkloadFile
 
 __all__ = ["add_parsers"]
@@ -44,6 +42,8 @@ def run_profile(ctx: Context) -> int:
     args = ctx.args
     if not 1 <= args.sample <= 10_000_000:
         raise BadInputError("--sample must be between 1 and 10,000,000")
+    from engine.profiling import profile_workload  # loads for this command only
+
     report = profile_workload(WorkloadFile(args.csv, csv_limits(ctx)), ctx.build_map, args.sample)
     lines = [report["recommended_mode"], f"reason: {report['reason']}"]
     if args.then:
@@ -61,6 +61,8 @@ def run_dna(ctx: Context) -> int:
     if args.top < 0:
         raise BadInputError("--top must not be negative")
     hashfn = ctx.build_map().hash_spec.function()
+    from engine.dna import analyse_workload  # loads for this command only
+
     report = analyse_workload(WorkloadFile(args.csv, csv_limits(ctx)), hashfn, args.top)
     risk = report["collision_risk"]
     lines = [

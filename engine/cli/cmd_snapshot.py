@@ -11,7 +11,6 @@ from engine.cli.snapshots import add_key_flag, save_map, signing_key
 from engine.errors import BadInputError, InvariantError
 from engine.factory import create_map
 from engine.jsonsafe import encode_key, encode_value
-from engine.snapshot import describe, read_snapshot
 
 __all__ = ["add_parsers"]
 
@@ -67,6 +66,8 @@ def run_inspect(ctx: Context) -> int:
     args = ctx.args
     if args.limit < 0:
         raise BadInputError("--limit must not be negative")
+    from engine.snapshot import describe, read_snapshot  # the snapshot commands load it
+
     info = read_snapshot(args.infile, key=signing_key(args), max_payload=_ceiling(ctx))
     m = info.map
     data = describe(info)
@@ -135,6 +136,8 @@ def run_verify(ctx: Context) -> int:
     args = ctx.args
     if args.repair and not args.outfile:
         raise BadInputError("--repair needs --out FILE", "the input is never overwritten")
+    from engine.snapshot import read_snapshot
+
     info = read_snapshot(args.infile, key=signing_key(args), check=False, max_payload=_ceiling(ctx))
     m = info.map
     try:
@@ -174,6 +177,8 @@ def run_verify(ctx: Context) -> int:
 
 
 def run_compact(ctx: Context) -> int:
+    from engine.snapshot import read_snapshot
+
     args = ctx.args
     m = read_snapshot(args.infile, key=signing_key(args), max_payload=_ceiling(ctx)).map
     removed = m.compact()
