@@ -179,7 +179,9 @@ class RobinHoodMap(BaseMap):
                 self._probes = d + 1
                 return i
             d += 1
-            i = (i + 1) & mask
+            i += 1
+            if i > mask:
+                i = 0
         self._probes = d + 1
         return -1
 
@@ -192,7 +194,9 @@ class RobinHoodMap(BaseMap):
                 self._probes = d + 1
                 return self._vals[i]
             d += 1
-            i = (i + 1) & mask
+            i += 1
+            if i > mask:
+                i = 0
         self._probes = d + 1
         return MISSING
 
@@ -222,7 +226,9 @@ class RobinHoodMap(BaseMap):
                     hist_add(hist, d + 1)
                 return self._vals[i]
             d += 1
-            i = (i + 1) & mask
+            i += 1
+            if i > mask:
+                i = 0
         hist = self._hist_get
         try:
             hist[d + 1] += 1
@@ -255,7 +261,9 @@ class RobinHoodMap(BaseMap):
             if rd == d and reuse < 0 and keys[i] is TOMBSTONE:
                 reuse = i
             d += 1
-            i = (i + 1) & mask
+            i += 1
+            if i > mask:
+                i = 0
         self._probes = d + 1
         if reuse >= 0:
             keys[reuse] = key
@@ -311,7 +319,9 @@ class RobinHoodMap(BaseMap):
                 added += d - rd
                 d = rd
             d += 1
-            i = (i + 1) & mask
+            i += 1
+            if i > mask:
+                i = 0
 
     def _insert_absent(self, key: Any, h: int, value: Any) -> None:
         if self._size + self._tombstones >= self._limit:
@@ -363,7 +373,9 @@ class RobinHoodMap(BaseMap):
             if moved is not TOMBSTONE:
                 shifted += 1
             prev = j
-            j = (j + 1) & mask
+            j += 1
+            if j > mask:
+                j = 0
         self._dib_sum -= shifted
         self._dib_top = count
         keys[prev] = None
@@ -430,7 +442,9 @@ class RobinHoodMap(BaseMap):
                         top = d
                     d = rd
                 d += 1
-                i = (i + 1) & mask
+                i += 1
+                if i > mask:
+                    i = 0
         self._dib_sum = dib_sum
         self._dib_max = top
         self._dib_top = dibs.count(top)
