@@ -18,6 +18,7 @@ every entry: O(n) at once, amortised O(1) per insert.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any, ClassVar, Final
 from zlib import crc32
@@ -43,7 +44,7 @@ from engine.hashing import _MIX32, _SPREAD, MASK64, HashSpec, fast_hash
 from engine.jsonsafe import encode_key, encode_value
 from engine.kernels import robinhood_rows
 from engine.options import robinhood_options
-from engine.stats import hist_add, hist_pairs
+from engine.stats import hist_add
 
 __all__ = ["TOMBSTONE", "RobinHoodMap"]
 
@@ -750,13 +751,17 @@ class RobinHoodMap(BaseMap):
         }
 
     def dib_histogram(self) -> list[list[int]]:
-        """``[[dib, count], ...]`` over the live entries. O(capacity)."""
-        counts: list[int] = [0]
-        keys, dibs = self._keys, self._dibs
-        for i in range(len(dibs)):
-            if dibs[i] != EMPTY and keys[i] is not TOMBSTONE:
-                hist_add(counts, dibs[i])
-        return hist_pairs(counts)
+        """``[[dib, count], ...]`` over the live entries. O(capacity), counted in C
+        (:class:`collections.Counter`); tombstones, which keep a DIB, are taken back out
+        one by one."""
+        counts = Counter(self._dibs)
+        del counts[EMPTY]
+        if self._tombstones:
+            keys, dibs = self._keys, self._dibs
+            for i in range(len(dibs)):
+                if keys[i] is TOMBSTONE:
+                    counts[dibs[i]] -= 1
+        return sorted([dib, n] for dib, n in counts.items() if n)
 
     def _structure_stats(self, full: bool = True) -> dict[str, Any]:
         capacity = self._mask + 1

@@ -6,6 +6,8 @@ and asserts the exact ``InvariantError.invariant``.
 
 from __future__ import annotations
 
+import random
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -329,3 +331,20 @@ def test_adaptive_checks_each_table(
     setattr(table, attr, getattr(table, attr) + delta)
     assert_broken(table, invariant)
     assert_broken(m, invariant)
+
+
+@pytest.mark.parametrize("deletion", ["backshift", "tombstone"])
+@pytest.mark.parametrize("seed", range(5))
+def test_rh_dib_histogram_counts_the_live_entries(deletion: str, seed: int) -> None:
+    """``dib_histogram`` (counted in C) agrees with the live slots of ``layout()``."""
+    rng = random.Random(seed)
+    m = RobinHoodMap(capacity=8, max_load_factor=0.9, deletion=deletion)
+    for _ in range(600):
+        key = f"k{rng.randrange(200)}"
+        if rng.random() < 0.65:
+            m[key] = 1
+        else:
+            m.discard(key)
+    live = Counter(s["dib"] for s in m.layout()["slots"] if s["state"] == "occupied")
+    assert m.dib_histogram() == sorted([d, n] for d, n in live.items())
+    assert sum(n for _, n in m.dib_histogram()) == len(m)
