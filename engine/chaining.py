@@ -187,12 +187,17 @@ class ChainingMap(BaseMap):
             self._probes = len(chain)
         else:
             self._probes = 0
+        self._insert_new(c, key, h, value)
+        return True
+
+    def _insert_new(self, c: int, key: Any, h: int, value: Any) -> None:
+        """Add a key known to be absent, whose cell is ``c`` at the current size: grows
+        first when full. O(1) amortised."""
         if self._size >= self._limit:
             self._grow()
             c = ((h & self._mask) << self._gbits) | (h >> self._gshift)
         self._append(c, key, h, value)
         self._size += 1
-        return True
 
     def _append(self, c: int, key: Any, h: int, value: Any) -> None:
         """Add an entry at the end of cell ``c``'s chain, keeping the chain counters. O(1)."""

@@ -43,7 +43,8 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
     hashfn = m._hashfn
     fast = hashfn is fast_hash
     hist_get, hist_put = m._hist_get, m._hist_put
-    assign, remove, tombstones = m._assign, m._remove_slot, m._tombstone_deletes
+    assign, insert_absent = m._assign, m._insert_absent
+    remove, tombstones = m._remove_slot, m._tombstone_deletes
     mask, dibs, keys, vals = m._mask, m._dibs, m._keys, m._vals
     crc, mix, spread, mask64 = crc32, _MIX32, _SPREAD, MASK64
     spread_low = spread & mask
@@ -104,8 +105,10 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
                 if i >= 0:
                     vals[i] = value
                     updates += 1
-                else:  # an insertion: probes again, may grow
+                elif m._tombstones:  # an insertion that may take a tombstone's slot
                     assign(key, (h * spread) & mask64 if fast else h, value)
+                else:  # an insertion: walks from home to where the probe stopped, may grow
+                    insert_absent(key, (h * spread) & mask64 if fast else h, value)
                     if keys is not m._keys:  # rebuilt: a new table
                         mask, dibs, keys, vals = m._mask, m._dibs, m._keys, m._vals
                         spread_low = spread & mask
@@ -136,9 +139,9 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
 
 
 def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> None:
-    """The chaining kernel (see the module docstring), with the Robin Hood kernel's
-    structure: one lookup in the chain serves every operation, and only an insertion
-    calls ``_assign``."""
+    """The chaining kernel (see the module docstring). A get has its own lookup (most
+    rows: it keeps no position); a put or delete looks its key up once and updates,
+    unlinks or inserts (``_insert_new``) from there."""
     if batch.columns != (0, 1, 2):  # rare: the generic path reads any column order
         apply_rows_generic(m, batch, on_write)
         return
@@ -148,7 +151,7 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
     hashfn = m._hashfn
     fast = hashfn is fast_hash
     hist_get, hist_put = m._hist_get, m._hist_put
-    assign, unlink = m._assign, m._unlink
+    insert_new, unlink = m._insert_new, m._unlink
     gbits, gshift = m._gbits, m._gshift
     mask, ckeys, cvals = m._mask, m._ckeys, m._cvals
     crc, mix, spread, mask64 = crc32, _MIX32, _SPREAD, MASK64
@@ -177,30 +180,35 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                 h = hashfn(key)
             c = ((h & mask) << gbits) | (h >> gshift)
             chain = ckeys[c]
+            if op == "get":  # most rows: their own lookup, with no position kept
+                if value:
+                    batch.pending = row
+                    return
+                n += 1
+                if chain is None:
+                    p = 0
+                    get_misses += 1
+                elif chain[0] == key:  # most chains hold one entry
+                    p = 1
+                elif key in chain:
+                    p = chain.index(key) + 1
+                else:
+                    p = len(chain)
+                    get_misses += 1
+                try:
+                    hist_get[p] += 1
+                except IndexError:
+                    hist_add(hist_get, p)
+                continue
             if chain is None:
                 j = -1
                 p = 0
-            elif chain[0] == key:  # most chains hold one entry
-                j = 0
-                p = 1
             elif key in chain:
                 j = chain.index(key)
                 p = j + 1
             else:
                 j = -1
                 p = len(chain)
-            if op == "get":
-                if value:
-                    batch.pending = row
-                    return
-                n += 1
-                try:
-                    hist_get[p] += 1
-                except IndexError:
-                    hist_add(hist_get, p)
-                if j < 0:
-                    get_misses += 1
-                continue
             if op == "put":
                 if "\0" in value:
                     batch.pending = row
@@ -210,8 +218,8 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                 if j >= 0:
                     cvals[c][j] = value  # type: ignore[index]
                     updates += 1
-                else:  # an insertion: looks again, may grow
-                    assign(key, h, value)
+                else:  # an insertion: may grow
+                    insert_new(c, key, h, value)
                     if ckeys is not m._ckeys:  # rebuilt: a new table
                         mask, ckeys, cvals = m._mask, m._ckeys, m._cvals
                 hist = hist_put
