@@ -44,7 +44,7 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
     fast = hashfn is fast_hash
     hist_get, hist_put = m._hist_get, m._hist_put
     assign, insert_absent = m._assign, m._insert_absent
-    remove, tombstones = m._remove_slot, m._tombstone_deletes
+    remove, tombstone_deletes = m._remove_slot, m._tombstone_deletes
     mask, dibs, keys, vals = m._mask, m._dibs, m._keys, m._vals
     crc, mix, spread, mask64 = crc32, _MIX32, _SPREAD, MASK64
     spread_low = spread & mask
@@ -105,10 +105,12 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
                 if i >= 0:
                     vals[i] = value
                     updates += 1
-                elif m._tombstones:  # an insertion that may take a tombstone's slot
-                    assign(key, (h * spread) & mask64 if fast else h, value)
-                else:  # an insertion: walks from home to where the probe stopped, may grow
-                    insert_absent(key, (h * spread) & mask64 if fast else h, value)
+                else:  # an insertion, which may grow the table
+                    h = (h * spread) & mask64 if fast else h
+                    if m._tombstones:  # it may take a tombstone's slot
+                        assign(key, h, value)
+                    else:  # walks from home to where the probe stopped
+                        insert_absent(key, h, value)
                     if keys is not m._keys:  # rebuilt: a new table
                         mask, dibs, keys, vals = m._mask, m._dibs, m._keys, m._vals
                         spread_low = spread & mask
@@ -117,7 +119,7 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
                 n += 1
                 dels += 1
                 if i >= 0:
-                    remove(i, tombstones)
+                    remove(i, tombstone_deletes)
                 else:
                     del_misses += 1
                 hist = m._hist_del

@@ -5,6 +5,7 @@ counts, whatever the chunking, the column order or the rows it must leave to the
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -112,6 +113,26 @@ def test_batches_match_one_operation_per_row(
     assert applied <= sum(counts.values())
     assert batch.applied == sum(counts.values())
     assert stats["ops"]["total"] == sum(counts.values())
+    batched.check_invariants()
+
+
+@pytest.mark.parametrize("factory", MAP_FACTORIES, ids=[f.id for f in MAP_FACTORIES])
+@pytest.mark.parametrize("seed", range(30))
+def test_batches_match_on_growing_tables(factory: MapFactory, seed: int) -> None:
+    """Valid rows over a key space wide enough that the table grows while it holds
+    tombstones, and is read and written right after: the kernel must read the new table."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(rng.randrange(20, 120)):
+        op = rng.choice(["put", "put", "get", "del"])
+        rows.append([op, f"k{rng.randrange(40)}", "v" if op == "put" else ""])
+    batched, single = factory(), factory()
+    for row in rows:
+        reference(single, row)
+    run_batches(batched, rows, [], (0, 1, 2))
+    assert dumps(batched) == dumps(single)
+    assert batched.stats() == single.stats()
+    assert batched.history() == single.history()
     batched.check_invariants()
 
 
