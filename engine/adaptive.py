@@ -685,7 +685,8 @@ class AdaptiveMap(BaseMap):
             ]
         else:
             assert isinstance(mig.source, ChainingMap)
-            behind = [i for i in range(mig.cursor) if mig.source._ckeys[i] is not None]
+            cells = mig.source._ckeys
+            behind = [i for i in range(min(mig.cursor, len(cells))) if cells[i] is not None]
         if behind:
             raise InvariantError(
                 "cursor-consistent", f"source still holds entries behind the cursor at {behind[:5]}"
