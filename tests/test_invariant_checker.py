@@ -301,6 +301,18 @@ def test_adaptive_entry_behind_the_cursor(initial: str) -> None:
 
 
 @pytest.mark.parametrize("initial", DIRECTIONS)
+def test_adaptive_cursor_past_the_source_is_a_verdict(initial: str) -> None:
+    """A cursor beyond the source's last position (a corrupt snapshot can say so) gets a
+    verdict from the checker, not an IndexError: the entries still in the source are
+    then all behind it."""
+    m = _migrating(initial)
+    mig = m._migration
+    assert mig is not None
+    mig.cursor = mig.positions + 5
+    assert_broken(m, "cursor-consistent")
+
+
+@pytest.mark.parametrize("initial", DIRECTIONS)
 def test_adaptive_progress_beyond_total(initial: str) -> None:
     """The migration claims to have moved more entries than there were."""
     m = _migrating(initial)
