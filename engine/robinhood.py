@@ -187,19 +187,8 @@ class RobinHoodMap(BaseMap):
         return -1
 
     def _lookup(self, key: Any, h: int) -> Any:
-        mask, dibs, keys = self._mask, self._dibs, self._keys
-        i = h & mask
-        d = 0
-        while dibs[i] >= d:
-            if keys[i] == key:
-                self._probes = d + 1
-                return self._vals[i]
-            d += 1
-            i += 1
-            if i > mask:
-                i = 0
-        self._probes = d + 1
-        return MISSING
+        i = self._find_slot(key, h)
+        return MISSING if i < 0 else self._vals[i]
 
     def get(self, key: Any, default: Any = None) -> Any:
         """Look ``key`` up; ``default`` when missing. The untraced path is inlined here
