@@ -34,7 +34,7 @@ from engine.events import (
     TraceEvent,
 )
 from engine.factory import MAP_KINDS, create_map
-from engine.hashing import HASH_FUNCTIONS, HashSpec, fast_hash, keyed_hash
+from engine.hashing import DEFAULT_HASH, HASH_FUNCTIONS, HashSpec, crc32_hash, fast_hash, keyed_hash
 from engine.robinhood import RobinHoodMap
 from engine.tracing import trace
 
@@ -67,6 +67,7 @@ def __getattr__(name: str) -> _typing.Any:
 
 
 __all__ = [
+    "DEFAULT_HASH",
     "EVENT_KINDS",
     "HASH_FUNCTIONS",
     "MAP_KINDS",
@@ -97,6 +98,7 @@ __all__ = [
     "TraceEvent",
     "UnsupportedKeyError",
     "__version__",
+    "crc32_hash",
     "create_map",
     "fast_hash",
     "keyed_hash",

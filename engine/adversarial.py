@@ -1,12 +1,14 @@
-"""Craft keys that collide in the low bits of the default ``"fast"`` hash.
+"""Craft keys that collide in the low bits of the unseeded hashes (``"crc32"``, the
+default, and ``"fast"``).
 
-The fast hash of a string is ``scramble(crc32(utf8)) * K mod 2**64`` where ``scramble`` is a
-public 32-bit bijection and K is odd, so the low ``b`` bits of the hash are fixed by the low
-``b`` bits of ``scramble(crc)``. To craft a key:
+The crc32 hash of a string is its CRC-32, so the low ``b`` bits of the hash are the low
+``b`` bits of the CRC. The fast hash is ``scramble(crc32(utf8)) * K mod 2**64`` where
+``scramble`` is a public 32-bit bijection and K is odd, so its low ``b`` bits are fixed by
+the low ``b`` bits of ``scramble(crc)``. To craft a key:
 
-1. pick a scrambled value with the wanted low bits (and random high bits, so the keys still
-   differ in their top bits);
-2. undo the scramble to get the CRC-32 the key must have;
+1. pick a hash value (crc32) or scrambled value (fast) with the wanted low bits and random
+   high bits, so the keys still differ in their top bits (the chaining groups);
+2. for fast, undo the scramble to get the CRC-32 the key must have;
 3. CRC-32 is affine over GF(2): for messages of one length, ``crc(m ^ e) = crc(m) ^ crc(e) ^
    crc(0)``. The key is a printable template in which some letters are flipped between
    lower and upper case (one bit, 0x20); each flip changes the CRC by a known mask, so the
@@ -21,13 +23,21 @@ from __future__ import annotations
 import random
 from zlib import crc32
 
-from engine.hashing import scramble32_inverse
+from engine.hashing import DEFAULT_HASH, scramble32_inverse
 
 __all__ = ["MAX_COLLISION_BITS", "colliding_keys"]
 
 MAX_COLLISION_BITS = 32
 _TOGGLES = 40  # letters that may flip case: 32 equations leave about 8 free choices
 _PER_TEMPLATE = 64  # keys drawn from one template before a fresh one is made
+
+
+def _same(value: int) -> int:
+    return value
+
+
+# The CRC-32 a key needs for the hash's low 32 bits (crc32) or its scrambled value (fast).
+_CRC_FOR = {"crc32": _same, "fast": scramble32_inverse}
 
 
 class _CrcSolver:
@@ -76,12 +86,18 @@ class _CrcSolver:
         return raw.decode()
 
 
-def colliding_keys(count: int, bits: int, *, seed: int = 0, prefix: str = "adv-") -> list[str]:
-    """``count`` distinct printable keys whose fast hashes agree in the low ``bits`` bits.
+def colliding_keys(
+    count: int, bits: int, *, seed: int = 0, prefix: str = "adv-", hash: str = DEFAULT_HASH
+) -> list[str]:
+    """``count`` distinct printable keys whose ``hash`` values (``"crc32"`` or ``"fast"``)
+    agree in the low ``bits`` bits.
 
     Deterministic for a ``seed``; the top bits of the hashes still differ (unless
     ``bits == 32``, when the keys collide completely). O(count) solver steps.
     """
+    if hash not in _CRC_FOR:
+        raise ValueError(f"keys can only be crafted for the unseeded hashes, not {hash!r}")
+    crc_for = _CRC_FOR[hash]
     if not 1 <= bits <= MAX_COLLISION_BITS:
         raise ValueError(f"bits must be between 1 and {MAX_COLLISION_BITS}")
     if count < 0:
@@ -97,10 +113,8 @@ def colliding_keys(count: int, bits: int, *, seed: int = 0, prefix: str = "adv-"
         if not solver.full_rank:
             continue
         for _ in range(_PER_TEMPLATE):
-            scrambled = (rng.getrandbits(32 - bits) << bits | low) if bits < 32 else low
-            key = solver.key_with_crc(
-                scramble32_inverse(scrambled), rng.getrandbits(len(solver.null_basis))
-            )
+            wanted = (rng.getrandbits(32 - bits) << bits | low) if bits < 32 else low
+            key = solver.key_with_crc(crc_for(wanted), rng.getrandbits(len(solver.null_basis)))
             if key not in seen:
                 seen.add(key)
                 keys.append(key)

@@ -33,7 +33,7 @@ from engine.events import (
     ResultEvent,
     TraceEvent,
 )
-from engine.hashing import _MIX32, _SPREAD, MASK64, HashSpec, fast_hash
+from engine.hashing import HashSpec, crc32_hash
 from engine.jsonsafe import encode_key, encode_value
 from engine.kernels import chaining_rows
 from engine.options import chaining_options
@@ -58,7 +58,7 @@ class ChainingMap(BaseMap):
         self._max_load = opts.max_load_factor
         self._groups = opts.groups
         self._gbits = opts.groups.bit_length() - 1
-        self._gshift = 64 - self._gbits  # h >> 64 == 0 for one group
+        self._gshift = self.hash_spec.bits - self._gbits  # 0 for one group: h >> bits
         self._allocate(_power_of_two_at_least(opts.capacity))
 
     def _allocate(self, capacity: int) -> None:
@@ -127,13 +127,12 @@ class ChainingMap(BaseMap):
         because lookups dominate most workloads. Expected O(1)."""
         if self._tracer is not None:
             return BaseMap.get(self, key, default)
-        if type(key) is str and self._hashfn is fast_hash:
-            # fast_hash's str branch, inlined: lookups dominate and a call costs ~15%
+        if type(key) is str and self._hashfn is crc32_hash:
+            # crc32_hash's str branch, inlined: lookups dominate and a call costs ~15%
             try:
-                x = (crc32(key.encode()) * _MIX32) & 0xFFFFFFFF
+                h = crc32(key.encode())
             except UnicodeEncodeError:
-                x = (crc32(key.encode("utf-8", "surrogatepass")) * _MIX32) & 0xFFFFFFFF
-            h = ((x ^ (x >> 16)) * _SPREAD) & MASK64
+                h = crc32(key.encode("utf-8", "surrogatepass"))
         else:
             h = self._hashfn(key)
         c = ((h & self._mask) << self._gbits) | (h >> self._gshift)

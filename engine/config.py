@@ -19,7 +19,7 @@ __all__ = [
     "RobinHoodOptions",
 ]
 
-HashName = Literal["fast", "keyed"]
+HashName = Literal["crc32", "fast", "keyed"]
 MAX_CAPACITY = 1 << 30
 
 
@@ -29,7 +29,10 @@ class _Options(BaseModel):
 
 
 class _HashedOptions(_Options):
-    hash: HashName = Field("fast", description="hash function: fast (unseeded) or keyed")
+    hash: HashName = Field(
+        "crc32",
+        description="hash function: crc32 (unseeded, default), fast (unseeded, v1) or keyed",
+    )
     seed: str | int | None = Field(
         None, description="keyed hash seed: 32 hex digits or a non-negative int; random if unset"
     )

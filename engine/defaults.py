@@ -48,7 +48,7 @@ BACKEND: Final[Backend] = "adaptive"
 
 @dataclass(frozen=True)
 class DefaultHashing:
-    function: str = "fast"
+    function: str = "crc32"
     seed: str | int | None = None
 
 
@@ -109,4 +109,4 @@ def settings_overridden(config: str | None, environ: Mapping[str, str]) -> bool:
 def build_default_map(kind: str) -> BaseMap:
     """A new map of ``kind`` with every setting at its default, as
     ``Settings().build_map(kind)`` builds it."""
-    return create_map(kind, **MAP_OPTIONS[kind], hash="fast", seed=None)
+    return create_map(kind, **MAP_OPTIONS[kind], hash="crc32", seed=None)

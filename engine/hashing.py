@@ -1,34 +1,44 @@
-"""Deterministic 64-bit hash functions for the maps.
+"""Deterministic hash functions for the maps.
 
 Python's own ``hash()`` is unusable here: string hashes change with ``PYTHONHASHSEED`` and
 ``hash(i) == i`` for small ints, so the physical layout would differ between processes and
 sequential int keys would never collide in an instructive way. The engine therefore hashes
-keys itself. Two functions are provided:
+keys itself. Three functions are provided; :data:`DEFAULT_HASH` names the default.
 
-``"fast"`` (the default, unseeded)
-    str and bytes: CRC-32 of the UTF-8 (or raw) bytes, scrambled by a 32-bit bijection
-    (multiply by an odd constant, xor the high half into the low half) so that everyday
-    keys such as ``key0000001, key0000002, ...`` do not form runs of neighbouring slots,
-    then multiplied by an odd 64-bit constant to fill the top bits (the second hash of
-    the chaining groups). Keys with equal CRC-32 collide fully; the hash carries 32 bits
-    of entropy. int: the 64-bit murmur3 finaliser (``fmix64``) of the value folded to
-    64 bits, so ``1, 2, 3`` land far apart. Cost: one C call and a few int operations,
-    O(len(key)).
-    **Attackable.** Every step after CRC-32 is a public bijection, and CRC-32 is affine over
-    GF(2): for keys of equal length, flipping a chosen set of bits changes the CRC by a
-    fixed XOR mask. So anyone can pick hash values with equal low bits, undo the
-    scrambling to get the CRC each needs, and solve a small linear system for printable
-    keys with exactly that CRC (:mod:`engine.adversarial` does this). ``fmix64`` is a
-    public bijection too, so int keys with chosen low bits come from inverting it.
+``"crc32"`` (the default, unseeded, 32 bits)
+    str: the CRC-32 of the key's UTF-8 bytes, ``zlib.crc32(key.encode())``, and nothing
+    else, so anyone can check a home slot by hand: ``crc32(b"apple") % capacity``. bytes:
+    the CRC-32 started from a tag value, so ``b"a"`` and ``"a"`` differ. int: the low 32
+    bits of the murmur3 64-bit finaliser (``fmix64``) of the value folded to 64 bits, so
+    ``1, 2, 3`` land far apart. Cost: two C calls for a str, O(len(key)); no big-int
+    arithmetic, which is what makes it the cheapest of the three in pure Python.
+    Everyday keys spread well: CRC-32 is linear over GF(2), and keys that differ in a few
+    characters (``key0000001``, ``key0000002``, ...) get hashes that differ by XORs of
+    fixed, well-mixed masks, which collide in the low bits no more often than random
+    hashes would (``docs/engine.md`` has the measurements). Chaining takes its group
+    from the top bits of these 32.
+    **Attackable.** The same linearity lets anyone solve a small linear system for
+    printable keys with any chosen CRC (:mod:`engine.adversarial` does this), so keys
+    that share a home at every table size are easy to make.
 
-``"keyed"`` (seeded)
+``"fast"`` (unseeded, 64 bits; the default of snapshot format v1)
+    str and bytes: CRC-32 as above, scrambled by a 32-bit bijection (multiply by an odd
+    constant, xor the high half into the low half), then multiplied by an odd 64-bit
+    constant to fill the top bits. int: ``fmix64`` of the folded value. Kept so that
+    maps saved with it load and behave exactly as before; about a tenth slower per
+    replayed row than ``crc32`` (big-int multiplications). Attackable the same way: every
+    step after CRC-32 is a public bijection, so the crafted CRC only needs the scramble
+    undone first; ``fmix64`` is a public bijection too.
+
+``"keyed"`` (seeded, 64 bits)
     BLAKE2b with a 16-byte secret key (the seed) and an 8-byte digest, personalised by key
     type. Without the seed, crafting colliding keys is as hard as breaking keyed BLAKE2b, so
-    low-bit flooding attacks are defeated. Cost: roughly 2-3x the fast hash. The seed is part
-    of the map's state (``HashSpec``) so layouts stay reproducible when the seed is known.
+    low-bit flooding attacks are defeated. Cost: roughly 2-3x the crc32 hash. The seed is
+    part of the map's state (``HashSpec``) so layouts stay reproducible when the seed is
+    known.
 
-All functions return an int in ``[0, 2**64)``. Maps take the low bits as the home
-index and the top bits as secondary hash (chaining groups).
+Every function returns an int in ``[0, 2**bits)`` (:data:`HASH_BITS`). Maps take the low
+bits as the home index and the top bits as secondary hash (chaining groups).
 """
 
 from __future__ import annotations
@@ -42,10 +52,14 @@ from zlib import crc32
 from engine.errors import UnsupportedKeyError
 
 __all__ = [
+    "DEFAULT_HASH",
+    "HASH_BITS",
     "HASH_FUNCTIONS",
     "MASK64",
+    "UNSEEDED",
     "HashFunction",
     "HashSpec",
+    "crc32_hash",
     "fast_hash",
     "fmix64",
     "fmix64_inverse",
@@ -133,6 +147,21 @@ def fast_hash(key: Any) -> int:
     raise UnsupportedKeyError(key)
 
 
+def crc32_hash(key: Any) -> int:
+    """The default hash: CRC-32 of a str's UTF-8 bytes (see the module docstring), 32
+    bits. O(len(key))."""
+    if type(key) is str:
+        try:
+            return crc32(key.encode())
+        except UnicodeEncodeError:  # lone surrogates
+            return crc32(key.encode("utf-8", "surrogatepass"))
+    if type(key) is bytes:
+        return crc32(key, _BYTES_TAG)
+    if isinstance(key, int):
+        return fmix64(_fold_int(int(key))) & 0xFFFFFFFF
+    raise UnsupportedKeyError(key)
+
+
 def _key_bytes(key: Any) -> tuple[bytes, bytes]:
     """The bytes a keyed hash digests and the personalisation naming the key type."""
     if type(key) is str:
@@ -165,23 +194,29 @@ def keyed_hash(seed: bytes) -> HashFunction:
 class HashSpec:
     """Which hash function a map uses, and its seed: part of the map's state.
 
-    ``seed`` is a hex string of 16 bytes for ``"keyed"`` and ``None`` for ``"fast"``.
+    ``seed`` is a hex string of 16 bytes for ``"keyed"`` and ``None`` for the unseeded
+    ``"crc32"`` and ``"fast"``.
     """
 
-    name: str = "fast"
+    name: str = "crc32"
     seed: str | None = None
 
     @classmethod
-    def create(cls, name: str = "fast", seed: str | bytes | int | None = None) -> HashSpec:
+    def create(cls, name: str = "crc32", seed: str | bytes | int | None = None) -> HashSpec:
         """Validate a name and normalise a seed; ``keyed`` without a seed draws a random one."""
         if name not in HASH_FUNCTIONS:
             known = ", ".join(sorted(HASH_FUNCTIONS))
             raise ValueError(f"unknown hash function {name!r} (known: {known})")
-        if name == "fast":
+        if name in UNSEEDED:
             if seed is not None:
-                raise ValueError("the 'fast' hash function takes no seed")
-            return cls("fast", None)
+                raise ValueError(f"the {name!r} hash function takes no seed")
+            return cls(name, None)
         return cls(name, _normalise_seed(seed))
+
+    @property
+    def bits(self) -> int:
+        """How many bits the function's values have: 32 for crc32, 64 for the others."""
+        return HASH_BITS[self.name]
 
     def function(self) -> HashFunction:
         """The callable this spec names."""
@@ -216,6 +251,8 @@ def _normalise_seed(seed: str | bytes | int | None) -> str:
 
 def make_hash_function(name: str, seed: str | None = None) -> HashFunction:
     """Build the hash callable for a spec's ``name`` and hex ``seed``."""
+    if name == "crc32":
+        return crc32_hash
     if name == "fast":
         return fast_hash
     if name == "keyed":
@@ -226,6 +263,13 @@ def make_hash_function(name: str, seed: str | None = None) -> HashFunction:
 
 
 HASH_FUNCTIONS: dict[str, str] = {
-    "fast": "CRC-32 / fmix64, unseeded, deterministic; attackable by crafted keys",
+    "crc32": "CRC-32 of the UTF-8 bytes, unseeded, deterministic; attackable by crafted keys",
+    "fast": "scrambled CRC-32 / fmix64, 64 bits, unseeded (snapshot v1 default); attackable",
     "keyed": "BLAKE2b keyed with a 16-byte seed; resists crafted-key flooding",
 }
+#: The hash a map uses unless told otherwise.
+DEFAULT_HASH = "crc32"
+#: The functions that take no seed.
+UNSEEDED = frozenset({"crc32", "fast"})
+#: The width of each function's values, in bits.
+HASH_BITS: dict[str, int] = {"crc32": 32, "fast": 64, "keyed": 64}

@@ -1,5 +1,5 @@
 """Batch replay kernels: :func:`engine.batch.apply_rows_generic` for one backend each,
-with the row checks, the fast hash and the lookup inlined and the table kept in locals.
+with the row checks, the default (crc32) hash and the lookup inlined and the table kept in locals.
 
 Each kernel applies exactly what the generic version would and keeps every counter
 ``get``, ``put`` and ``discard`` keep (probe histograms, misses, updates). One inlined
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from zlib import crc32
 
 from engine.batch import OnWrite, RowBatch, apply_rows_generic
-from engine.hashing import _MIX32, _SPREAD, MASK64, fast_hash
+from engine.hashing import crc32_hash
 from engine.stats import hist_add
 
 if TYPE_CHECKING:
@@ -41,13 +41,12 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
     last = batch.stop - 1
     puts = dels = get_misses = del_misses = updates = 0
     hashfn = m._hashfn
-    fast = hashfn is fast_hash
+    inline = hashfn is crc32_hash
     hist_get, hist_put = m._hist_get, m._hist_put
     assign, insert_absent = m._assign, m._insert_absent
     remove, tombstone_deletes = m._remove_slot, m._tombstone_deletes
     mask, dibs, keys, vals = m._mask, m._dibs, m._keys, m._vals
-    crc, mix, spread, mask64 = crc32, _MIX32, _SPREAD, MASK64
-    spread_low = spread & mask
+    crc = crc32
     try:
         for row in batch.rows:
             try:
@@ -63,16 +62,14 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
             if not key or "\0" in key:
                 batch.pending = row
                 return
-            if fast:  # fast_hash's str branch, inlined, up to its last multiplication
+            if inline:  # crc32_hash's str branch, inlined
                 try:
-                    x = (crc(key.encode()) * mix) & 0xFFFFFFFF
+                    h = crc(key.encode())
                 except UnicodeEncodeError:
-                    x = (crc(key.encode("utf-8", "surrogatepass")) * mix) & 0xFFFFFFFF
-                h = x ^ (x >> 16)  # the hash is (h * spread) mod 2**64, whose low bits...
-                i = (h * spread_low) & mask  # ...need only the multiplier's low bits
+                    h = crc(key.encode("utf-8", "surrogatepass"))
             else:
                 h = hashfn(key)
-                i = h & mask
+            i = h & mask
             d = 0
             while dibs[i] >= d:
                 if keys[i] == key:
@@ -106,14 +103,12 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
                     vals[i] = value
                     updates += 1
                 else:  # an insertion, which may grow the table
-                    h = (h * spread) & mask64 if fast else h
                     if m._tombstones:  # it may take a tombstone's slot
                         assign(key, h, value)
                     else:  # walks from home to where the probe stopped
                         insert_absent(key, h, value)
                     if keys is not m._keys:  # rebuilt: a new table
                         mask, dibs, keys, vals = m._mask, m._dibs, m._keys, m._vals
-                        spread_low = spread & mask
                 hist = hist_put
             elif op == "del" and not value:
                 n += 1
@@ -151,12 +146,12 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
     last = batch.stop - 1
     puts = dels = get_misses = del_misses = updates = 0
     hashfn = m._hashfn
-    fast = hashfn is fast_hash
+    inline = hashfn is crc32_hash
     hist_get, hist_put = m._hist_get, m._hist_put
     insert_new, unlink = m._insert_new, m._unlink
     gbits, gshift = m._gbits, m._gshift
     mask, ckeys, cvals = m._mask, m._ckeys, m._cvals
-    crc, mix, spread, mask64 = crc32, _MIX32, _SPREAD, MASK64
+    crc = crc32
     try:
         for row in batch.rows:
             try:
@@ -172,12 +167,11 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
             if not key or "\0" in key:
                 batch.pending = row
                 return
-            if fast:  # fast_hash's str branch, inlined
+            if inline:  # crc32_hash's str branch, inlined
                 try:
-                    x = (crc(key.encode()) * mix) & 0xFFFFFFFF
+                    h = crc(key.encode())
                 except UnicodeEncodeError:
-                    x = (crc(key.encode("utf-8", "surrogatepass")) * mix) & 0xFFFFFFFF
-                h = ((x ^ (x >> 16)) * spread) & mask64
+                    h = crc(key.encode("utf-8", "surrogatepass"))
             else:
                 h = hashfn(key)
             c = ((h & mask) << gbits) | (h >> gshift)

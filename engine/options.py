@@ -54,7 +54,7 @@ class GuardrailSpec:
 class ChainingSpec:
     """The fields of :class:`engine.config.ChainingOptions`, checked."""
 
-    hash: str = "fast"
+    hash: str = "crc32"
     seed: str | int | None = None
     capacity: int = 8
     max_load_factor: float = 0.75
@@ -65,7 +65,7 @@ class ChainingSpec:
 class RobinHoodSpec:
     """The fields of :class:`engine.config.RobinHoodOptions`, checked."""
 
-    hash: str = "fast"
+    hash: str = "crc32"
     seed: str | int | None = None
     capacity: int = 8
     max_load_factor: float = 0.9
@@ -76,7 +76,7 @@ class RobinHoodSpec:
 class AdaptiveSpec:
     """The fields of :class:`engine.config.AdaptiveOptions`, checked."""
 
-    hash: str = "fast"
+    hash: str = "crc32"
     seed: str | int | None = None
     capacity: int = 8
     initial_backend: str = "chaining"
@@ -91,7 +91,7 @@ class AdaptiveSpec:
 # Per field: (type, low, low included, high) for numbers, or the allowed strings.
 _Rule = tuple[type, float, bool, float] | tuple[str, ...]
 _HASHED: dict[str, _Rule] = {
-    "hash": ("fast", "keyed"),
+    "hash": ("crc32", "fast", "keyed"),
     "capacity": (int, 1, True, MAX_CAPACITY),
 }
 _RULES: dict[type, dict[str, _Rule]] = {

@@ -40,7 +40,7 @@ from engine.events import (
     TombstoneEvent,
     TraceEvent,
 )
-from engine.hashing import _MIX32, _SPREAD, MASK64, HashSpec, fast_hash
+from engine.hashing import HashSpec, crc32_hash
 from engine.jsonsafe import encode_key, encode_value
 from engine.kernels import robinhood_rows
 from engine.options import robinhood_options
@@ -195,13 +195,12 @@ class RobinHoodMap(BaseMap):
         because lookups dominate most workloads. Expected O(1)."""
         if self._tracer is not None:
             return BaseMap.get(self, key, default)
-        if type(key) is str and self._hashfn is fast_hash:
-            # fast_hash's str branch, inlined: lookups dominate and a call costs ~15%
+        if type(key) is str and self._hashfn is crc32_hash:
+            # crc32_hash's str branch, inlined: lookups dominate and a call costs ~15%
             try:
-                x = (crc32(key.encode()) * _MIX32) & 0xFFFFFFFF
+                h = crc32(key.encode())
             except UnicodeEncodeError:
-                x = (crc32(key.encode("utf-8", "surrogatepass")) * _MIX32) & 0xFFFFFFFF
-            h = ((x ^ (x >> 16)) * _SPREAD) & MASK64
+                h = crc32(key.encode("utf-8", "surrogatepass"))
         else:
             h = self._hashfn(key)
         mask, dibs, keys = self._mask, self._dibs, self._keys

@@ -47,7 +47,9 @@ class _Section(BaseModel):
 
 
 class HashingSettings(_Section):
-    function: Literal["fast", "keyed"] = Field("fast", description="fast (unseeded) or keyed")
+    function: Literal["crc32", "fast", "keyed"] = Field(
+        "crc32", description="crc32 (unseeded, default), fast (unseeded, snapshot v1) or keyed"
+    )
     seed: str | int | None = Field(
         None, description="keyed seed: 32 hex digits or a non-negative int (decimal)"
     )
@@ -66,8 +68,10 @@ class HashingSettings(_Section):
 
     @model_validator(mode="after")
     def _seed_needs_keyed(self) -> HashingSettings:
-        if self.seed is not None and self.function == "fast":
-            raise ValueError("a seed needs function = 'keyed' (the fast hash has no seed)")
+        if self.seed is not None and self.function != "keyed":
+            raise ValueError(
+                f"a seed needs function = 'keyed' (the {self.function} hash has no seed)"
+            )
         return self
 
 

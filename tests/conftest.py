@@ -133,6 +133,17 @@ MAP_FACTORIES: list[MapFactory] = [
             "seed": KEYED_SEED,
         },
     ),
+    # "fast", the 64-bit hash of snapshot format v1, stays supported for old snapshots
+    MapFactory(
+        "chaining-g4-fast",
+        "chaining",
+        {"capacity": 1, "groups": 4, "max_load_factor": 1.0, "hash": "fast"},
+    ),
+    MapFactory(
+        "rh-backshift-0.9-fast",
+        "robinhood",
+        {"capacity": 1, "max_load_factor": 0.9, "hash": "fast"},
+    ),
     MapFactory(
         "adaptive-c-tombstone-b1-keyed",
         "adaptive",

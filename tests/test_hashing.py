@@ -1,7 +1,8 @@
-"""The deterministic hash functions and the crafted-key attack on the fast one."""
+"""The deterministic hash functions and the crafted-key attack on the unseeded ones."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import zlib
@@ -11,7 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import engine
-from engine import HashSpec, RobinHoodMap, UnsupportedKeyError, fast_hash, keyed_hash
+from engine import (
+    HashSpec,
+    RobinHoodMap,
+    UnsupportedKeyError,
+    crc32_hash,
+    fast_hash,
+    keyed_hash,
+)
 from engine import hashing as H
 from engine.adversarial import colliding_keys
 
@@ -46,6 +54,16 @@ def _murmur_fmix64(x: int) -> int:
     return x ^ (x >> 33)
 
 
+def _bitwise_crc32(data: bytes) -> int:
+    """CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) one bit at a time."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0xEDB88320 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
 def _expected_distinct(balls: int, bins: int) -> tuple[float, float]:
     """Mean and standard deviation of the number of occupied bins (uniform throws)."""
     q1 = (1 - 1 / bins) ** balls
@@ -55,7 +73,54 @@ def _expected_distinct(balls: int, bins: int) -> tuple[float, float]:
     return mean, math.sqrt(var)
 
 
-# --------------------------------------------------------------------------- fast hash
+# --------------------------------------------------------------------------- crc32 hash (default)
+
+
+@given(st.text(max_size=40))
+def test_crc32_hash_of_str_is_the_crc_of_its_utf8(s: str) -> None:
+    assert crc32_hash(s) == zlib.crc32(s.encode("utf-8", "surrogatepass"))
+    assert 0 <= crc32_hash(s) < 2**32
+
+
+@given(st.binary(max_size=40))
+def test_crc32_hash_of_bytes_starts_from_the_bytes_tag(b: bytes) -> None:
+    assert crc32_hash(b) == zlib.crc32(b, H._BYTES_TAG)
+
+
+@given(st.integers(min_value=0, max_value=MASK64))
+def test_crc32_hash_of_64_bit_ints_is_the_low_half_of_fmix64(i: int) -> None:
+    assert crc32_hash(i) == _murmur_fmix64(i) % 2**32
+
+
+def test_crc32_hash_of_everyday_strings_can_be_checked_by_hand() -> None:
+    assert crc32_hash("apple") == _bitwise_crc32(b"apple")  # the textbook CRC-32
+    for s in ["", "a", "key0000001", "ünïcödé", "日本語", "\U0001f600", "\ud800"]:
+        assert crc32_hash(s) == zlib.crc32(s.encode("utf-8", "surrogatepass"))
+    assert crc32_hash("\ud800") != crc32_hash("\udc00")
+    assert crc32_hash("a") != crc32_hash(b"a")
+    assert crc32_hash(True) == crc32_hash(1)
+
+
+@pytest.mark.parametrize("family", ["key{:07d}", "K{}", "{}", "user:{}", "{:08x}"])
+def test_crc32_hash_spreads_everyday_key_families_like_random(family: str) -> None:
+    """Keys that differ in a few characters spread over the low bits at least as well
+    as random values would (CRC-32's linearity spreads such families evenly)."""
+    hashes = [crc32_hash(family.format(i)) for i in range(1024)]
+    distinct_low = len({h & 1023 for h in hashes})
+    mean, sd = _expected_distinct(1024, 1024)
+    assert distinct_low >= mean - 5 * sd, (distinct_low, mean, sd)
+    # and neighbouring keys do not become neighbouring slots (no runs to probe through)
+    steps = [abs((a & 1023) - (b & 1023)) for a, b in itertools.pairwise(hashes)]
+    assert sum(step <= 1 for step in steps) <= 16, steps
+
+
+@pytest.mark.parametrize("key", [1.5, None, (1, 2), bytearray(b"x"), object()])
+def test_crc32_hash_rejects_unsupported_keys(key: object) -> None:
+    with pytest.raises(UnsupportedKeyError):
+        crc32_hash(key)
+
+
+# --------------------------------------------------------------------------- fast hash (v1)
 
 
 @given(st.text(max_size=40))
@@ -222,8 +287,10 @@ def test_hashspec_seed_forms_normalise() -> None:
     assert as_int != HashSpec.create("keyed", 12346)
     assert as_int.seed is not None and len(bytes.fromhex(as_int.seed)) == 16
     assert HashSpec.create("keyed", 0).seed != HashSpec.create("keyed", 1).seed
-    assert HashSpec.create() == HashSpec("fast", None)
+    assert HashSpec.create() == HashSpec("crc32", None) == HashSpec()
+    assert HashSpec.create("crc32").function() is crc32_hash
     assert HashSpec.create("fast").function() is fast_hash
+    assert (HashSpec().bits, HashSpec("fast").bits, as_int.bits) == (32, 64, 64)
     assert as_int.to_dict() == {"name": "keyed", "seed": as_int.seed}
 
 
@@ -238,6 +305,8 @@ def test_hashspec_seed_forms_normalise() -> None:
         ("keyed", -1),
         ("fast", "00" * 16),
         ("fast", 3),
+        ("crc32", "00" * 16),
+        ("crc32", 3),
         ("sha1", None),
     ],
 )
@@ -267,15 +336,29 @@ def test_large_int_seeds_are_accepted_or_rejected_with_value_error(seed: int) ->
 # --------------------------------------------------------------------------- crafted keys
 
 
+UNSEEDED = {"crc32": (crc32_hash, 32), "fast": (fast_hash, 64)}
+
+
+@pytest.mark.parametrize("name", sorted(UNSEEDED))
 @pytest.mark.parametrize(("count", "bits"), [(600, 20), (200, 8), (64, 32), (100, 1)])
-def test_colliding_keys_share_low_bits_under_the_fast_hash(count: int, bits: int) -> None:
-    keys = colliding_keys(count, bits)
+def test_colliding_keys_share_low_bits_under_the_unseeded_hashes(
+    name: str, count: int, bits: int
+) -> None:
+    hashfn, width = UNSEEDED[name]
+    keys = colliding_keys(count, bits, hash=name)
     assert len(keys) == count == len(set(keys))
     assert all(isinstance(k, str) and k.isascii() and k.isprintable() for k in keys)
-    low = {fast_hash(k) & ((1 << bits) - 1) for k in keys}
+    low = {hashfn(k) & ((1 << bits) - 1) for k in keys}
     assert len(low) == 1
     if bits <= 24:  # the top bits (the chaining groups) still vary
-        assert len({fast_hash(k) >> 62 for k in keys}) == 4
+        assert len({hashfn(k) >> (width - 2) for k in keys}) == 4
+
+
+def test_colliding_keys_default_to_the_default_hash() -> None:
+    assert engine.DEFAULT_HASH == "crc32"
+    assert colliding_keys(20, 12, seed=5) == colliding_keys(20, 12, seed=5, hash="crc32")
+    with pytest.raises(ValueError, match="unseeded"):
+        colliding_keys(5, 8, hash="keyed")
 
 
 def test_colliding_keys_are_deterministic_per_seed() -> None:
@@ -297,10 +380,10 @@ def test_colliding_keys_spread_like_random_under_the_keyed_hash() -> None:
         distinct = len({keyed(k) & (bins - 1) for k in keys})
         mean, sd = _expected_distinct(len(keys), bins)
         assert abs(distinct - mean) <= 5 * sd, (window, distinct, mean, sd)
-        assert len({fast_hash(k) & (bins - 1) for k in keys}) == 1
+        assert len({crc32_hash(k) & (bins - 1) for k in keys}) == 1
 
 
-def test_crafted_keys_flood_robinhood_with_fast_hash_only() -> None:
+def test_crafted_keys_flood_robinhood_with_the_default_hash_only() -> None:
     keys = colliding_keys(300, 20)
     fast = RobinHoodMap()
     keyed = RobinHoodMap(hash="keyed", seed=SEED_A.hex())

@@ -32,7 +32,7 @@ def keys_with_home(home: int, capacity: int, count: int, prefix: str = "k") -> l
     n = 0
     while len(found) < count:
         key = f"{prefix}{n}"
-        if engine.fast_hash(key) & (capacity - 1) == home:
+        if engine.crc32_hash(key) & (capacity - 1) == home:
             found.append(key)
         n += 1
     return found

@@ -29,7 +29,7 @@ from engine import (
     ResultEvent,
     RobinHoodMap,
     TombstoneEvent,
-    fast_hash,
+    crc32_hash,
     trace,
 )
 from engine.jsonsafe import encode_key
@@ -81,7 +81,7 @@ def _keys_with_home(home: int, capacity: int, count: int, prefix: str) -> list[s
     n = 0
     while len(out) < count:
         key = f"{prefix}{n}"
-        if fast_hash(key) & (capacity - 1) == home:
+        if crc32_hash(key) & (capacity - 1) == home:
             out.append(key)
         n += 1
     return out
@@ -255,7 +255,7 @@ def test_robinhood_hit_probes_consecutive_slots_from_home() -> None:
     for key in [f"key-{i}" for i in range(55)]:
         with trace(m) as events:
             assert m[key] == int(key.split("-")[1])
-        h = fast_hash(key)
+        h = crc32_hash(key)
         hash_events = [e for e in events if isinstance(e, HashEvent)]
         assert len(hash_events) == 1
         assert hash_events[0].hash == h
@@ -282,7 +282,7 @@ def test_robinhood_miss_stops_at_empty_or_richer_resident() -> None:
         with trace(m) as events:
             assert m.get(key) is None
         probes = [e for e in events if isinstance(e, ProbeEvent)]
-        home = fast_hash(key) & (cap - 1)
+        home = crc32_hash(key) & (cap - 1)
         assert [p.slot for p in probes] == [(home + d) % cap for d in range(len(probes))]
         *walked, last = probes
         for p in walked:  # every slot passed holds an entry at least as far from home
@@ -416,7 +416,7 @@ def test_tombstone_deletion_marks_the_slot_and_keeps_its_dib() -> None:
         assert victim not in m
     # a later lookup of the deleted key walks from its home onto the tombstone and past it
     probes = [e for e in events if isinstance(e, ProbeEvent)]
-    home = fast_hash(victim) & (cap - 1)
+    home = crc32_hash(victim) & (cap - 1)
     assert (slot - home) % cap == stones[0].dib
     assert probes[stones[0].dib].slot == slot
     assert probes[stones[0].dib].state == "tombstone"
@@ -438,8 +438,8 @@ def test_chaining_probe_locations_follow_the_hash(groups: int) -> None:
     gbits = groups.bit_length() - 1
     longest = 0
     for key in [*keys, "nope-1", "nope-2", "nope-3", b"nope", 12345]:
-        h = fast_hash(key)
-        bucket, group = h & (cap - 1), h >> (64 - gbits) if gbits else 0
+        h = crc32_hash(key)
+        bucket, group = h & (cap - 1), h >> (32 - gbits) if gbits else 0
         with trace(m) as events:
             m.get(key)
         (hash_event,) = [e for e in events if isinstance(e, HashEvent)]
@@ -458,7 +458,9 @@ def test_chaining_probe_locations_follow_the_hash(groups: int) -> None:
         if not chain:
             assert [p.state for p in probes] == ["empty"]
         longest = max(longest, len(probes))
-    assert longest >= 3
+    # 30 keys in 4 x groups cells: with 8 groups (32 cells) CRC-32 spreads them to chains
+    # of at most 2, which still walks past a first entry
+    assert longest >= (3 if groups < 8 else 2)
 
 
 # --------------------------------------------------------------------------- resize

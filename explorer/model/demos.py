@@ -49,7 +49,7 @@ _add(
             "put banana 2",
             "put cherry 3",
             "put elder 4",
-            "put satsuma 5",
+            "put guava 5",
             "put date 6",
             "put kiwi 7",
             "get banana",

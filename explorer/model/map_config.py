@@ -33,7 +33,7 @@ class MapConfig(BaseModel):
     capacity: int = Field(16, ge=1, le=1 << 16)
     max_load_factor: float | None = Field(None, gt=0.0, le=8.0)
     deletion: Literal["backshift", "tombstone"] = "backshift"
-    hash: Literal["fast", "keyed"] = "fast"
+    hash: Literal["crc32", "fast", "keyed"] = "crc32"
     seed: str | None = None
     groups: int = Field(4, ge=1, le=64)
     extra: dict[str, Any] = Field(default_factory=dict)

@@ -250,7 +250,8 @@ class Session:
     def fill(self, count: int, *, adversarial: int = 0, seed: int | None = None) -> int:
         """Insert ``count`` random keys (some crafted to collide) and show the result."""
         base = len(self.timeline) if seed is None else seed
-        return self.add_operations(random_fill(count, adversarial=adversarial, seed=base))
+        fill = random_fill(count, adversarial=adversarial, seed=base, hash=self.config.hash)
+        return self.add_operations(fill)
 
     def replay(self, ops: Iterable[Operation]) -> None:
         """Start over from an empty map with ``ops`` queued, positioned at the first."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from engine.adversarial import colliding_keys
 from engine.errors import EngineError
+from engine.hashing import DEFAULT_HASH, UNSEEDED
 from engine.workload import CsvLimits, WorkloadFile
 from explorer.model.operations import Operation
 
@@ -46,17 +47,30 @@ def load_workload(path: str | Path, max_operations: int = MAX_CSV_OPERATIONS) ->
 
 
 def random_fill(
-    count: int, *, adversarial: int = 0, seed: int = 0, prefix: str = "k", bits: int = 12
+    count: int,
+    *,
+    adversarial: int = 0,
+    seed: int = 0,
+    prefix: str = "k",
+    bits: int = 12,
+    hash: str = DEFAULT_HASH,
 ) -> list[Operation]:
     """``count`` puts of fresh random keys; ``adversarial`` of them are crafted to collide in
-    the low ``bits`` bits of the fast hash (so they share a home slot in any table of up to
-    ``2**bits`` slots). Deterministic for a ``seed``."""
+    the low ``bits`` bits of ``hash`` (so they share a home slot in any table of up to
+    ``2**bits`` slots). For the keyed hash, which cannot be attacked, they are crafted
+    against the default hash: the keyed map shows them spreading out. Deterministic for a
+    ``seed``."""
     if not 0 <= count <= MAX_FILL:
         raise ValueError(f"fill between 0 and {MAX_FILL} keys at a time")
     if not 0 <= adversarial <= count:
         raise ValueError("the adversarial keys must be part of the count")
     rng = random.Random(seed)
-    crafted = colliding_keys(adversarial, bits, seed=seed, prefix="adv-") if adversarial else []
+    target = hash if hash in UNSEEDED else DEFAULT_HASH
+    crafted = (
+        colliding_keys(adversarial, bits, seed=seed, prefix="adv-", hash=target)
+        if adversarial
+        else []
+    )
     plain = [f"{prefix}{rng.randrange(10**6):06d}" for _ in range(count - adversarial)]
     keys = plain + crafted
     rng.shuffle(keys)
