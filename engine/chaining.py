@@ -2,10 +2,11 @@
 
 The table has ``capacity`` buckets (a power of two), chosen by the hash's low bits. Each
 bucket is split into ``groups`` small chains (a power of two), chosen by the hash's top
-bits: a second, independent hash. Keys that collide in the low bits, on purpose or by
-bad luck, still spread over the groups of their bucket, so chains stay short unless keys
-collide in both. A lookup computes ``cell = bucket * groups + group`` and scans that one
-chain.
+bits (of its 32 or 64, :attr:`engine.hashing.HashSpec.bits`): a second hash, separate
+from the bucket's bits in any table of up to ``2**(bits - log2(groups))`` buckets. Keys
+that collide in the low bits, on purpose or by bad luck, still spread over the groups of
+their bucket, so chains stay short unless keys collide in both. A lookup computes
+``cell = bucket * groups + group`` and scans that one chain.
 
 Storage is three flat lists of length ``capacity * groups``: per cell a list of keys, of
 values and of hashes, or ``None`` while the cell is empty. Expected costs at load factor

@@ -70,7 +70,8 @@ class InputPanel(QWidget):
         self.fill_adversarial = QSpinBox()
         self.fill_adversarial.setRange(0, MAX_FILL)
         self.fill_adversarial.setToolTip(
-            "How many of them are crafted to collide in the low bits of the fast hash"
+            "How many of them are crafted to share a home slot under the crc32 or fast "
+            "hash (a keyed map spreads them out)"
         )
         fill_button = QPushButton("Fill")
         fill_button.clicked.connect(
