@@ -80,8 +80,7 @@ class HashEvent(TraceEvent):
 
     def describe(self) -> str:
         text = (
-            f"hash({self.key!r}) = {self.hash:#018x}; "
-            f"{self.hash:#x} & {self.capacity - 1} = {self.index}"
+            f"hash({self.key!r}) = {self.hash:#x}; home = hash & {self.capacity - 1} = {self.index}"
         )
         if self.group is not None:
             text += f"; group = top bits of hash = {self.group} of {self.groups}"

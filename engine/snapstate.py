@@ -162,6 +162,15 @@ def _robinhood_state(m: RobinHoodMap) -> dict[str, Any]:
     }
 
 
+def _map_options(data: dict[str, Any]) -> dict[str, Any]:
+    """A state's options; a state that names no hash was written when ``fast`` was the
+    default, so it means ``fast``. O(options)."""
+    options = data["options"]
+    if not isinstance(options, dict):
+        raise ValueError("options must be an object")
+    return {"hash": "fast", **options}
+
+
 def _check_budget(options: Any, budget: int, grouped: bool = False) -> None:
     """Refuse a table of more positions than ``budget`` before allocating it."""
     if not isinstance(options, dict) or type(options.get("capacity")) is not int:
@@ -178,8 +187,9 @@ def _check_budget(options: Any, budget: int, grouped: bool = False) -> None:
 
 
 def _robinhood_from(data: dict[str, Any], budget: int) -> RobinHoodMap:
-    _check_budget(data["options"], budget)  # before allocating; slots are checked below
-    m = RobinHoodMap(**data["options"])
+    options = _map_options(data)
+    _check_budget(options, budget)  # before allocating; slots are checked below
+    m = RobinHoodMap(**options)
     slots = data["slots"]
     if not isinstance(slots, list) or len(slots) != m.capacity:
         raise ValueError("slots must list every slot of the capacity")
@@ -233,8 +243,9 @@ def _chaining_state(m: ChainingMap) -> dict[str, Any]:
 
 
 def _chaining_from(data: dict[str, Any], budget: int) -> ChainingMap:
-    _check_budget(data["options"], budget, grouped=True)
-    m = ChainingMap(**data["options"])
+    options = _map_options(data)
+    _check_budget(options, budget, grouped=True)
+    m = ChainingMap(**options)
     total = m.capacity * m.groups
     cells = data["cells"]
     if not isinstance(cells, list):
@@ -295,7 +306,7 @@ def _adaptive_state(m: AdaptiveMap) -> dict[str, Any]:
 def _adaptive_from(data: dict[str, Any], budget: int) -> AdaptiveMap:
     from engine.config import AdaptiveOptions  # pydantic: only when loading
 
-    opts = AdaptiveOptions.model_validate(data["options"])
+    opts = AdaptiveOptions.model_validate(_map_options(data))
     m = AdaptiveMap(**opts.model_dump(exclude={"guardrails"}), guardrails=opts.guardrails)
     m._active = _adopt(m, map_from_state(data["active"], budget))
     log = data["migration_log"]

@@ -771,3 +771,22 @@ def test_cli_snapshot_errors(tmp_path: Path) -> None:
         assert_envelope(err, envelope)
     assert "magic" in json.loads(results[1][2])["detail"]
     assert "key" in json.loads(results[4][2])["detail"]
+
+
+@pytest.mark.parametrize("kind", ["robinhood", "chaining", "adaptive"])
+def test_a_state_naming_no_hash_means_the_v1_default_fast(kind: str) -> None:
+    """Snapshots always name their hash; one that does not was written when ``fast`` was
+    the default, so it must load with ``fast`` (with crc32 every home would be wrong)."""
+    from engine.snapstate import map_from_state, map_to_state
+
+    m = engine.create_map(kind, hash="fast")
+    for i in range(40):
+        m[f"key{i}"] = i
+    state = map_to_state(m)
+    del state["options"]["hash"]
+    if kind == "adaptive":
+        del state["active"]["options"]["hash"]
+    loaded = map_from_state(state)
+    assert loaded.hash_spec.name == "fast"
+    loaded.check_invariants()
+    assert dict(loaded.items()) == dict(m.items())

@@ -98,7 +98,7 @@ _add(
         title="Adaptive map: migrating from chains to Robin Hood",
         description=(
             "The adaptive map starts on chaining and watches guardrails. When the load "
-            "crosses 0.8 it starts a migration to Robin Hood and moves two entries per "
+            "crosses 0.8 it starts a migration to Robin Hood and moves up to two entries per "
             "operation; reads look in both tables until the cursor reaches the end."
         ),
         config=MapConfig(
