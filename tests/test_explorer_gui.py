@@ -137,6 +137,20 @@ def test_the_narration_and_pseudocode_follow_the_step(window) -> None:
     assert "Operation 1 of 1" in window.narration.heading.text()
 
 
+@pytest.mark.parametrize("name", list(DEMOS))
+def test_the_narration_is_never_clipped(window, qtbot, name: str) -> None:
+    """Every step of every demo, in the 1280x800 window of the screenshots: the wrapped
+    narration and engine line get their full height (the pseudocode list gives way)."""
+    window.set_theme("light")  # the style sheet's narration font, as the app shows it
+    window.open_demo(name)
+    labels = (window.narration.narration, window.narration.engine_line)
+    while window.session.step_forward():
+        QApplication.processEvents()
+        for label in labels:  # heights include the style sheet's padding
+            needed = label.heightForWidth(label.width())
+            assert label.height() >= needed, (label.text(), label.height(), needed)
+
+
 def test_the_operation_line_runs_and_bad_lines_show_an_error(window, qtbot) -> None:
     qtbot.keyClicks(window.inputs.line, "put apple 1")
     qtbot.keyClick(window.inputs.line, Qt.Key.Key_Return)

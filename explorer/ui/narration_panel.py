@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from explorer.model.frames import Frame
 from explorer.model.pseudocode import Pseudocode
 
 __all__ = ["NarrationPanel"]
+
+_NARRATION_MIN = 44  # pixels: two lines of narration before any text is shown
 
 
 class NarrationPanel(QWidget):
@@ -21,10 +25,12 @@ class NarrationPanel(QWidget):
         self.narration = QLabel()
         self.narration.setObjectName("narration")
         self.narration.setWordWrap(True)
-        self.narration.setMinimumHeight(44)
+        self.narration.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.narration.setMinimumHeight(_NARRATION_MIN)
         self.engine_line = QLabel()
         self.engine_line.setObjectName("engineLine")
         self.engine_line.setWordWrap(True)
+        self.engine_line.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.code_title = QLabel()
         self.code_title.setObjectName("subtitle")
         self.code = QListWidget()
@@ -41,6 +47,18 @@ class NarrationPanel(QWidget):
         self.narration.setText(frame.narration)
         self.engine_line.setText("" if frame.event is None else "engine: " + frame.event.describe())
         self._show_code(frame.pseudocode, frame.line)
+        self._fit_text()
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        super().resizeEvent(event)
+        self._fit_text()
+
+    def _fit_text(self) -> None:
+        """Reserve the wrapped texts' full height, so the scrollable pseudocode list gives
+        up space first and a narration is never clipped. O(text)."""
+        for label, least in ((self.narration, _NARRATION_MIN), (self.engine_line, 0)):
+            if label.width() > 0:  # the height, padding included, at the current width
+                label.setMinimumHeight(max(least, label.heightForWidth(label.width())))
 
     def _show_code(self, code: Pseudocode | None, line: int | None) -> None:
         if code is not self._listing:
