@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import engine
 from explorer.model import (
     DEMOS,
     CommandError,
@@ -304,8 +305,9 @@ def test_load_demo_rejects_unknown_names() -> None:
         load_demo(Session(), "nope")
 
 
-def test_fill_adds_crafted_keys_that_share_a_home() -> None:
-    session = Session(MapConfig.parse(backend="robinhood", capacity=64))
+@pytest.mark.parametrize("hash_name", ["crc32", "fast"])
+def test_fill_adds_crafted_keys_that_share_a_home(hash_name: str) -> None:
+    session = Session(MapConfig.parse(backend="robinhood", capacity=64, hash=hash_name))
     session.fill(10, adversarial=6, seed=3)
     assert len(session.timeline.live) == 10
     crafted = [k for k in session.timeline.live if str(k).startswith("adv-")]
@@ -314,6 +316,14 @@ def test_fill_adds_crafted_keys_that_share_a_home() -> None:
     assert len(homes) == 1
     with pytest.raises(ValueError):
         session.fill(5, adversarial=6)
+
+
+def test_fill_on_a_keyed_map_crafts_against_the_default_hash_and_they_spread() -> None:
+    session = Session(MapConfig.parse(backend="robinhood", capacity=64, hash="keyed"))
+    session.fill(40, adversarial=40, seed=3)
+    crafted = list(session.timeline.live)
+    assert len({engine.crc32_hash(k) & 63 for k in crafted}) == 1
+    assert len({session.timeline.live._hashfn(k) & 63 for k in crafted}) > 10
 
 
 def test_load_workload_replaces_the_operations(tmp_path: Path) -> None:
