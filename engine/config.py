@@ -33,8 +33,11 @@ class _HashedOptions(_Options):
         "crc32",
         description="hash function: crc32 (unseeded, default), fast (unseeded, v1) or keyed",
     )
-    seed: str | int | None = Field(
-        None, description="keyed hash seed: 32 hex digits or a non-negative int; random if unset"
+    seed: str | int | bytes | None = Field(
+        None,
+        description=(
+            "keyed hash seed: 32 hex digits, 16 bytes or a non-negative int; random if unset"
+        ),
     )
     capacity: int = Field(8, ge=1, le=MAX_CAPACITY, description="initial slots or buckets")
 

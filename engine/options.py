@@ -4,7 +4,7 @@ The option models in :mod:`engine.config` are the reference: defaults, bounds an
 messages. Importing pydantic and building their validators, though, costs more than
 a short replay, so the maps call :func:`chaining_options`, :func:`robinhood_options` and
 :func:`adaptive_options` here. Each accepts plain values (an exact ``int``, a ``float``
-or ``int`` for a float, one of the allowed strings, a seed of ``str``, ``int`` or
+or ``int`` for a float, one of the allowed strings, a seed of ``str``, ``int``, ``bytes`` or
 ``None``) within the documented bounds, in O(number of options), and hands anything
 else (other types, values out of bounds, unknown names, guardrails given as a mapping)
 to the pydantic model, which converts the value or raises its usual ValidationError.
@@ -55,7 +55,7 @@ class ChainingSpec:
     """The fields of :class:`engine.config.ChainingOptions`, checked."""
 
     hash: str = "crc32"
-    seed: str | int | None = None
+    seed: str | int | bytes | None = None
     capacity: int = 8
     max_load_factor: float = 0.75
     groups: int = 4
@@ -66,7 +66,7 @@ class RobinHoodSpec:
     """The fields of :class:`engine.config.RobinHoodOptions`, checked."""
 
     hash: str = "crc32"
-    seed: str | int | None = None
+    seed: str | int | bytes | None = None
     capacity: int = 8
     max_load_factor: float = 0.9
     deletion: str = "backshift"
@@ -77,7 +77,7 @@ class AdaptiveSpec:
     """The fields of :class:`engine.config.AdaptiveOptions`, checked."""
 
     hash: str = "crc32"
-    seed: str | int | None = None
+    seed: str | int | bytes | None = None
     capacity: int = 8
     initial_backend: str = "chaining"
     groups: int = 4
@@ -155,7 +155,7 @@ def _quick(spec: type[_Spec], values: dict[str, Any]) -> _Spec | None:
     out: dict[str, Any] = {}
     for name, value in values.items():
         if name == "seed":
-            if value is not None and type(value) is not str and type(value) is not int:
+            if value is not None and type(value) not in (str, int, bytes):
                 return None
             out[name] = value
             continue

@@ -397,3 +397,16 @@ def test_crafted_keys_flood_robinhood_with_the_default_hash_only() -> None:
     for m in (fast, keyed):
         m.check_invariants()
         assert all(m[k] == i for i, k in enumerate(keys))
+
+
+@pytest.mark.parametrize("kind", ["chaining", "robinhood", "adaptive"])
+def test_maps_take_a_keyed_seed_as_bytes_hex_or_int(kind: str) -> None:
+    """The seed forms HashSpec accepts reach it through every map's options."""
+    raw = bytes(range(16))
+    by_bytes = engine.create_map(kind, hash="keyed", seed=raw)
+    by_hex = engine.create_map(kind, hash="keyed", seed=raw.hex())
+    assert by_bytes.hash_spec == by_hex.hash_spec == HashSpec.create("keyed", raw)
+    by_int = engine.create_map(kind, hash="keyed", seed=7)
+    assert by_int.hash_spec == HashSpec.create("keyed", 7)
+    with pytest.raises(ValueError, match="16 bytes"):
+        engine.create_map(kind, hash="keyed", seed=bytes(15))

@@ -70,8 +70,9 @@ def _model_or_error(build: Any) -> tuple[str, Any]:
 
 
 def _text(data: dict[str, Any]) -> str:
-    """JSON text: tells 1 from 1.0, so a conversion the model makes must be made too."""
-    return json.dumps(data)
+    """JSON text: tells 1 from 1.0, so a conversion the model makes must be made too
+    (a bytes seed is written as its repr, which tells it from a str)."""
+    return json.dumps(data, default=repr)
 
 
 CASES: list[tuple[Any, Any, Any]] = [
