@@ -14,9 +14,10 @@ keys itself. Three functions are provided; :data:`DEFAULT_HASH` names the defaul
     arithmetic, which is what makes it the cheapest of the three in pure Python.
     Everyday keys spread well: CRC-32 is linear over GF(2), and keys that differ in a few
     characters (``key0000001``, ``key0000002``, ...) get hashes that differ by XORs of
-    fixed, well-mixed masks, which collide in the low bits no more often than random
-    hashes would (``docs/engine.md`` has the measurements). Chaining takes its group
-    from the top bits of these 32.
+    fixed, well-mixed masks. Numbered keys collide in the low bits less often than random
+    hashes would, random ones (UUIDs) as often; every short string over a small alphabet
+    (all three-letter words) collides somewhat more (``docs/engine.md`` has the
+    measurements). Chaining takes its group from the top bits of these 32.
     **Attackable.** The same linearity lets anyone solve a small linear system for
     printable keys with any chosen CRC (:mod:`engine.adversarial` does this), so keys
     that share a home at every table size are easy to make.
