@@ -456,3 +456,39 @@ def test_prefetch_builds_the_neighbouring_frames() -> None:
     cached = session.timeline._frames[9]
     session.step_back()
     assert session.frames_here() is cached
+
+
+@pytest.mark.parametrize(
+    ("hash_name", "words"),
+    [
+        ("crc32", "crc32: the CRC-32 of its UTF-8 bytes"),
+        ("fast", "fast: its CRC-32, scrambled"),
+        ("keyed", "keyed: BLAKE2b with the map's secret seed"),
+    ],
+)
+@pytest.mark.parametrize("backend", ["robinhood", "chaining", "adaptive"])
+def test_the_hash_step_says_which_function_computed_what(
+    backend: str, hash_name: str, words: str
+) -> None:
+    session = Session(MapConfig.parse(backend=backend, capacity=8, hash=hash_name))
+    session.execute("put apple 1")
+    session.step_forward()
+    frame = session.frame()
+    assert frame.event is not None and frame.event.kind == "hash"
+    expected = engine.create_map(backend, **session.config.engine_options())
+    assert f"hash('apple') = {frame.event.hash:#x} ({words}" in frame.narration
+    if hash_name != "keyed":  # the same unseeded function gives the same value anywhere
+        assert frame.event.hash == expected._hashfn("apple")
+
+
+def test_hash_narration_names_what_is_hashed_for_bytes_and_int_keys() -> None:
+    from engine.events import HashEvent
+    from explorer.model.narration import narrate
+    from explorer.model.operations import Operation
+
+    op = Operation("get", "k")
+    for key, words in ((b"k", "CRC-32 of its bytes, started from a tag"), (7, "fmix64")):
+        event = HashEvent(table="robinhood", key=key, hash=5, capacity=8, index=5)
+        assert words in narrate(event, op=op, backend="robinhood", hash_name="crc32")
+    event = HashEvent(table="robinhood", key="k", hash=5, capacity=8, index=5)
+    assert "= 0x5. Its home" in narrate(event, op=op, backend="robinhood")  # no name: no words

@@ -310,6 +310,8 @@ def build_frames(
     (needed for structural events only; None otherwise).
     """
     tables, migration = tables_of(before)
+    spec = before.get("hash")
+    hash_name = spec.get("name") if isinstance(spec, dict) else None
     patcher = _Patcher(tables, op, carry=op.op == "put" and not _holds(tables, op.key))
     code = pseudocode_for(backend, op.op, tables[-1].kind)
     frames = [
@@ -385,7 +387,7 @@ def build_frames(
                 index=number,
                 event=event,
                 tables=tables,
-                narration=narrate(event, op=op, backend=backend),
+                narration=narrate(event, op=op, backend=backend, hash_name=hash_name),
                 pseudocode=code,
                 line=None if code is None else code.line_for(event, **phase),
                 marks=dict(marks),

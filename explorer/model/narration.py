@@ -43,10 +43,32 @@ def _opening(op: Operation) -> str:
     return _OPENING[op.op].format(key=repr(op.key), value=repr(op.value))
 
 
-def _hash(e: HashEvent) -> str:
+#: What each hash function computes, by key type, in words.
+_HASH_WORDS: dict[str, dict[type, str]] = {
+    "crc32": {
+        str: "crc32: the CRC-32 of its UTF-8 bytes",
+        bytes: "crc32: the CRC-32 of its bytes, started from a tag so b'a' and 'a' differ",
+        int: "crc32: the low 32 bits of the fmix64 finaliser of the int",
+    },
+    "fast": {
+        str: "fast: its CRC-32, scrambled and spread to 64 bits",
+        bytes: "fast: its CRC-32, scrambled and spread to 64 bits",
+        int: "fast: the fmix64 finaliser of the int",
+    },
+    "keyed": dict.fromkeys((str, bytes, int), "keyed: BLAKE2b with the map's secret seed"),
+}
+
+
+def _hash_words(key: object, hash_name: str | None) -> str:
+    words = _HASH_WORDS.get(hash_name or "", {})
+    kind = int if isinstance(key, int) else type(key)
+    return f" ({words[kind]})" if kind in words else ""
+
+
+def _hash(e: HashEvent, hash_name: str | None) -> str:
     text = (
-        f"hash({e.key!r}) = {e.hash:#x}. Its home is {e.hash:#x} & {e.capacity - 1} = "
-        f"{e.index}: the low bits of the hash pick "
+        f"hash({e.key!r}) = {e.hash:#x}{_hash_words(e.key, hash_name)}. Its home is "
+        f"{e.hash:#x} & {e.capacity - 1} = {e.index}: the low bits of the hash pick "
     )
     if e.group is None:
         return text + f"slot {e.index} of {e.capacity}."
@@ -129,13 +151,16 @@ def _migrate(e: MigrateEvent) -> str:
     )
 
 
-def narrate(event: TraceEvent | None, *, op: Operation, backend: str) -> str:
-    """One or two plain sentences for a micro-step (``None``: the operation's start)."""
+def narrate(
+    event: TraceEvent | None, *, op: Operation, backend: str, hash_name: str | None = None
+) -> str:
+    """One or two plain sentences for a micro-step (``None``: the operation's start);
+    ``hash_name`` (the map's hash function) lets the hash step say what was computed."""
     del backend  # the events carry their table; kept for future per-backend wording
     if event is None:
         return _opening(op)
     if isinstance(event, HashEvent):
-        return _hash(event)
+        return _hash(event, hash_name)
     if isinstance(event, ProbeEvent):
         return _probe(event)
     if isinstance(event, CompareEvent):
