@@ -35,7 +35,7 @@ class NarrationPanel(QWidget):
         self.code_title.setObjectName("subtitle")
         self.code = QListWidget()
         self.code.setObjectName("pseudocode")
-        self.code.setMinimumHeight(80)
+        self.code.setMinimumHeight(56)  # three lines; it scrolls to the current one
         self.code.setWordWrap(False)
         for widget in (self.heading, self.narration, self.engine_line, self.code_title, self.code):
             layout.addWidget(widget)

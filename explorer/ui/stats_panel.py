@@ -36,7 +36,7 @@ class StatsPanel(QWidget):
             self.values[name] = value
         layout.addLayout(grid)
         self.plot = pg.PlotWidget()
-        self.plot.setMinimumHeight(60)
+        self.plot.setMinimumHeight(84)  # below this the axes and their labels overlap
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
