@@ -151,6 +151,21 @@ def test_the_narration_is_never_clipped(window, qtbot, name: str) -> None:
             assert label.height() >= needed, (label.text(), label.height(), needed)
 
 
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 720)])
+def test_small_screens_need_no_sideways_scrolling_in_the_tabs(window, size) -> None:
+    """Projector sizes: the side panel keeps the tabs' pages whole in width (the map
+    view gives up the room)."""
+    window.set_theme("light")
+    window.resize(*size)
+    window.open_demo("robinhood-basics")
+    QApplication.processEvents()
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        QApplication.processEvents()
+        scroll = window.tabs.widget(index)
+        assert not scroll.horizontalScrollBar().isVisible(), window.tabs.tabText(index)
+
+
 def test_the_operation_line_runs_and_bad_lines_show_an_error(window, qtbot) -> None:
     qtbot.keyClicks(window.inputs.line, "put apple 1")
     qtbot.keyClick(window.inputs.line, Qt.Key.Key_Return)

@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import (
     QMainWindow,
     QScrollArea,
     QSplitter,
+    QStyle,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -146,6 +147,8 @@ class MainWindow(QMainWindow):
         side.setStretchFactor(2, 0)
         side.setSizes([380, 220, 240])
         self.side = side
+        self._pages = [page for page, _ in pages]
+        self._fit_side_width()
 
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(left)
@@ -384,7 +387,17 @@ class MainWindow(QMainWindow):
         self.transport.timeline.colours = palette
         self.transport.timeline.update()
         self.theme_actions[name].setChecked(True)
+        self._fit_side_width()  # the style sheet's fonts change the pages' widths
         self.refresh(animate=False)
+
+    def _fit_side_width(self) -> None:
+        """Keep the side panel wide enough for the tabs' pages and a vertical scroll bar,
+        so they never scroll sideways (on small screens and projectors the map view
+        gets less room instead)."""
+        widest = max(page.minimumSizeHint().width() for page in self._pages)
+        style = self.style()
+        bar = 0 if style is None else style.pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.side.setMinimumWidth(widest + bar + 16)
 
     def choose_screenshot(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
