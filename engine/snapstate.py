@@ -171,9 +171,10 @@ def _map_options(data: dict[str, Any]) -> dict[str, Any]:
     return {"hash": "fast", **options}
 
 
-def _check_budget(options: Any, budget: int, grouped: bool = False) -> None:
-    """Refuse a table of more positions than ``budget`` before allocating it."""
-    if not isinstance(options, dict) or type(options.get("capacity")) is not int:
+def _check_budget(options: dict[str, Any], budget: int, grouped: bool = False) -> None:
+    """Refuse a table of more positions than ``budget`` before allocating it (``options``
+    from :func:`_map_options`, so a dict)."""
+    if type(options.get("capacity")) is not int:
         raise ValueError("options must name an int capacity")
     groups = options.get("groups", 4) if grouped else 1
     if type(groups) is not int or groups < 1:
