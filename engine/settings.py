@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from engine.base import BaseMap
-from engine.config import GuardrailConfig
+from engine.config import GuardrailConfig, HashName
 from engine.defaults import (
     ENV_PREFIX,
     MODES,
@@ -47,7 +47,7 @@ class _Section(BaseModel):
 
 
 class HashingSettings(_Section):
-    function: Literal["crc32", "fast", "keyed"] = Field(
+    function: HashName = Field(
         "crc32", description="crc32 (unseeded, default), fast (unseeded, snapshot v1) or keyed"
     )
     seed: str | int | None = Field(

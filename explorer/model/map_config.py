@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine import BaseMap, create_map
+from engine.config import HashName
 
 __all__ = ["MapConfig", "MapConfigError"]
 
@@ -33,7 +34,7 @@ class MapConfig(BaseModel):
     capacity: int = Field(16, ge=1, le=1 << 16)
     max_load_factor: float | None = Field(None, gt=0.0, le=8.0)
     deletion: Literal["backshift", "tombstone"] = "backshift"
-    hash: Literal["crc32", "fast", "keyed"] = "crc32"
+    hash: HashName = "crc32"
     seed: str | None = None
     groups: int = Field(4, ge=1, le=64)
     extra: dict[str, Any] = Field(default_factory=dict)
