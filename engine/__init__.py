@@ -6,17 +6,32 @@ safe versioned snapshots (:func:`save_snapshot`, :func:`load_snapshot`).
 This package never imports Qt. The pydantic option models (``AdaptiveOptions``,
 ``ChainingOptions``, ``GuardrailConfig``, ``RobinHoodOptions``) and the snapshot functions
 load on first access, so importing the maps (and starting a replay) stays quick.
+
+The subpackages are layers; each imports only those below it (``docs/architecture.md``;
+import-linter checks it): ``cli`` → ``observe`` → ``settings`` → ``workloads`` → ``store``
+→ ``maps`` → ``tracing`` → ``errors`` and ``jsonsafe``.
 """
 
 from __future__ import annotations
 
 import typing as _typing
 
-from engine.adaptive import AdaptiveMap
-from engine.base import BaseMap
-from engine.chaining import ChainingMap
 from engine.errors import EngineError, InvariantError, UnsupportedKeyError
-from engine.events import (
+from engine.maps.adaptive import AdaptiveMap
+from engine.maps.base import BaseMap
+from engine.maps.chaining import ChainingMap
+from engine.maps.factory import MAP_KINDS, create_map
+from engine.maps.hashing import (
+    DEFAULT_HASH,
+    HASH_FUNCTIONS,
+    HashSpec,
+    crc32_hash,
+    fast_hash,
+    keyed_hash,
+)
+from engine.maps.robinhood import RobinHoodMap
+from engine.tracing.collect import trace
+from engine.tracing.events import (
     EVENT_KINDS,
     BackshiftEvent,
     CompactEvent,
@@ -33,19 +48,16 @@ from engine.events import (
     TombstoneEvent,
     TraceEvent,
 )
-from engine.factory import MAP_KINDS, create_map
-from engine.hashing import DEFAULT_HASH, HASH_FUNCTIONS, HashSpec, crc32_hash, fast_hash, keyed_hash
-from engine.robinhood import RobinHoodMap
-from engine.tracing import trace
 
 if _typing.TYPE_CHECKING:
-    from engine.config import (
+    from engine.maps.option_models import (
         AdaptiveOptions,
         ChainingOptions,
         GuardrailConfig,
         RobinHoodOptions,
     )
-    from engine.snapshot import load_snapshot, save_snapshot
+    from engine.store import snapshot as snapshot
+    from engine.store.snapshot import load_snapshot, save_snapshot
 
 __version__ = "0.1.0"
 
@@ -53,16 +65,17 @@ _CONFIG_MODELS = ("AdaptiveOptions", "ChainingOptions", "GuardrailConfig", "Robi
 
 
 def __getattr__(name: str) -> _typing.Any:
-    """The option models, imported from :mod:`engine.config` (pydantic) on first use, and
-    the snapshot functions from :mod:`engine.snapshot` (hashlib, gzip, the format)."""
+    """Loaded on first use, so importing the maps (and starting a replay) stays quick: the
+    option models from :mod:`engine.maps.option_models` (pydantic), and the snapshot
+    functions and module ``engine.snapshot`` from :mod:`engine.store.snapshot`."""
     if name in _CONFIG_MODELS:
-        from engine import config
+        from engine.maps import option_models
 
-        return getattr(config, name)
-    if name in ("load_snapshot", "save_snapshot"):
-        from engine import snapshot
+        return getattr(option_models, name)
+    if name in ("load_snapshot", "save_snapshot", "snapshot"):
+        from engine.store import snapshot
 
-        return getattr(snapshot, name)
+        return snapshot if name == "snapshot" else getattr(snapshot, name)
     raise AttributeError(f"module 'engine' has no attribute {name!r}")
 
 

@@ -2,6 +2,7 @@
 
 Every expected failure of the engine is an :class:`EngineError` subclass, so callers
 (the CLI, the explorer) can turn it into a clear message without a traceback.
+The bottom layer: imports nothing from the engine.
 """
 
 from __future__ import annotations

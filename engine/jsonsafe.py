@@ -3,6 +3,7 @@
 Keys: ``str`` and ``int`` (``bool`` included) stay as they are; ``bytes`` become
 ``{"bytes": "<hex>"}``. Values: JSON scalars stay; ``bytes`` as for keys; lists, tuples and
 dicts with str keys recurse; anything else becomes ``{"repr": repr(value)}``.
+The bottom layer beside :mod:`engine.errors`: the trace events and the maps both use it.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ import pytest
 
 import engine
 from engine import AdaptiveMap, GuardrailConfig
-from engine.adversarial import colliding_keys
-from engine.base import BaseMap
+from engine.maps.adversarial import colliding_keys
+from engine.maps.base import BaseMap
 
 # --------------------------------------------------------------------------- helpers
 

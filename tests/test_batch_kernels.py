@@ -1,4 +1,4 @@
-"""``apply_rows`` (the batch kernels of :mod:`engine.kernels` and the adaptive map's use
+"""``apply_rows`` (the batch kernels of :mod:`engine.maps.kernels` and the adaptive map's use
 of them) against one ``get``/``put``/``discard`` per row: same layout, stats, history and
 counts, whatever the chunking, the column order or the rows it must leave to the caller."""
 
@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.base import MISSING
-from engine.batch import RowBatch, apply_rows_generic
+from engine.maps.base import MISSING
+from engine.maps.batch import RowBatch, apply_rows_generic
 
 Row = list[str]
 

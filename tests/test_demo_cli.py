@@ -34,7 +34,7 @@ def _python(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_module_runs_and_shows_migration_and_displacement() -> None:
-    proc = _python("-m", "engine.demo")
+    proc = _python("-m", "engine.cli", "demo")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "migrat" in out.lower()
@@ -60,7 +60,7 @@ def test_cli_version_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_importing_engine_loads_no_gui_module() -> None:
     code = (
-        "import engine, engine.demo, engine.cli, engine.adversarial, sys; "
+        "import engine, engine.cli.cmd_demo, engine.cli, engine.maps.adversarial, sys; "
         "print(sorted(m for m in sys.modules "
         "if m.split('.')[0] in {'PyQt6','pyqtgraph','qasync','explorer'}))"
     )

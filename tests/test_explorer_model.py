@@ -482,7 +482,7 @@ def test_the_hash_step_says_which_function_computed_what(
 
 
 def test_hash_narration_names_what_is_hashed_for_bytes_and_int_keys() -> None:
-    from engine.events import HashEvent
+    from engine.tracing.events import HashEvent
     from explorer.model.narration import narrate
     from explorer.model.operations import Operation
 

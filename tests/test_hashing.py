@@ -20,8 +20,8 @@ from engine import (
     fast_hash,
     keyed_hash,
 )
-from engine import hashing as H
-from engine.adversarial import colliding_keys
+from engine.maps import hashing as H
+from engine.maps.adversarial import colliding_keys
 
 MASK64 = (1 << 64) - 1
 SEED_A = bytes(range(16))

@@ -14,7 +14,7 @@ import pytest
 
 import engine
 from engine import AdaptiveMap, ChainingMap, InvariantError, RobinHoodMap
-from engine.robinhood import TOMBSTONE
+from engine.maps.robinhood import TOMBSTONE
 
 
 def assert_broken(m: engine.BaseMap, invariant: str) -> InvariantError:

@@ -15,10 +15,10 @@ import pytest
 from cli_helpers import ROOT, assert_envelope, run_engine, start_replay_serving_metrics
 
 import engine
-from engine.config import GuardrailConfig
 from engine.errors import BadInputError
-from engine.metrics import SCHEMA_PATH, MetricsProducer, MetricsTick, schema_document
-from engine.metrics import validate_ndjson as validate
+from engine.maps.option_models import GuardrailConfig
+from engine.observe.metrics import SCHEMA_PATH, MetricsProducer, MetricsTick, schema_document
+from engine.observe.metrics import validate_ndjson as validate
 
 
 def _workload(path: Path, rows: int, keys: int = 300) -> Path:

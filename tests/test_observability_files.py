@@ -13,8 +13,8 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 import engine
-from engine.metrics import MetricsProducer
-from engine.prometheus import TickCollector
+from engine.observe.metrics import MetricsProducer
+from engine.observe.prometheus import TickCollector
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PROMTOOL = shutil.which("promtool")

@@ -1,5 +1,5 @@
-"""The pydantic-free paths of start-up: map options checked in :mod:`engine.options` and
-default settings in :mod:`engine.defaults` agree with the pydantic models they stand in
+"""The pydantic-free paths of start-up: map options checked in :mod:`engine.maps.options` and
+default settings in :mod:`engine.settings.defaults` agree with the pydantic models they stand in
 for, and a default ``run-csv`` imports neither pydantic nor prometheus-client."""
 
 from __future__ import annotations
@@ -19,9 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from engine import defaults
-from engine.config import AdaptiveOptions, ChainingOptions, GuardrailConfig, RobinHoodOptions
-from engine.options import (
+from engine.maps.option_models import (
+    AdaptiveOptions,
+    ChainingOptions,
+    GuardrailConfig,
+    RobinHoodOptions,
+)
+from engine.maps.options import (
     _RULES,
     AdaptiveSpec,
     ChainingSpec,
@@ -33,7 +37,8 @@ from engine.options import (
     robinhood_options,
     spec_dict,
 )
-from engine.settings import Settings
+from engine.settings import defaults
+from engine.settings.models import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

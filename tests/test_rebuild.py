@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from engine.chaining import ChainingMap
-from engine.robinhood import TOMBSTONE, RobinHoodMap
+from engine.maps.chaining import ChainingMap
+from engine.maps.robinhood import TOMBSTONE, RobinHoodMap
 
 
 def _fill(m: Any, rng: random.Random) -> None:

@@ -1,4 +1,4 @@
-"""``engine.replay.replay`` against a dict model, the CSV reader under fuzzing, and the
+"""``engine.workloads.replay.replay`` against a dict model, the CSV reader under fuzzing, and the
 promise that a replay streams (memory independent of the number of rows). In-process."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from cli_helpers import replay_on_dict
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from engine.base import BaseMap
-from engine.config import GuardrailConfig
 from engine.errors import BadInputError, EngineError, PolicyError
-from engine.factory import create_map
-from engine.replay import ReplayOptions, replay
-from engine.workload import WorkloadFile
+from engine.maps.base import BaseMap
+from engine.maps.factory import create_map
+from engine.maps.option_models import GuardrailConfig
+from engine.workloads.csv_format import WorkloadFile
+from engine.workloads.replay import ReplayOptions, replay
 
 Op = tuple[str, str, str]
 

@@ -18,8 +18,8 @@ import pytest
 from cli_helpers import assert_envelope, run_engine
 
 import engine
-from engine.metrics import MetricsProducer
-from engine.server import MetricsStore, serve
+from engine.observe.metrics import MetricsProducer
+from engine.observe.server import MetricsStore, serve
 
 TOKEN = b"t0ken"
 

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 import engine
 from engine.errors import BadInputError, InvariantError, PolicyError
-from engine.snapshot import (
+from engine.store.snapshot import (
     HEADER,
     PREFIX,
     _digest,
@@ -36,7 +36,7 @@ from engine.snapshot import (
     save_snapshot,
     snapshot_bytes,
 )
-from engine.snapstate import map_to_state
+from engine.store.state import map_to_state
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIXTURE_KEY = b"fixture-key"
@@ -352,7 +352,7 @@ def test_huge_capacity_in_a_tiny_file_is_refused(tmp_path: Path) -> None:
         import resource, sys
         resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
         from engine.errors import BadInputError, PolicyError
-        from engine.snapshot import load_snapshot
+        from engine.store.snapshot import load_snapshot
         try:
             load_snapshot({str(path)!r})
         except (BadInputError, PolicyError) as exc:
@@ -468,7 +468,7 @@ def _load_only_allowed(data: bytes, must_fail: bool = True) -> None:
 
 _KILL_SCRIPT = """
 import os, signal, sys
-import engine, engine.snapshot
+import engine, engine.store.snapshot
 path = sys.argv[1]
 a = engine.create_map("robinhood", capacity=8)
 for i in range(5):
@@ -477,7 +477,7 @@ engine.save_snapshot(a, path)
 b = engine.create_map("chaining", capacity=8)
 for i in range(3000):
     b[f"b{i}"] = "v" * 40
-engine.snapshot._WRITE_HOOK = lambda n: os.kill(os.getpid(), signal.SIGKILL)
+engine.store.snapshot._WRITE_HOOK = lambda n: os.kill(os.getpid(), signal.SIGKILL)
 engine.save_snapshot(b, path)
 print("not killed")
 """
@@ -777,7 +777,7 @@ def test_cli_snapshot_errors(tmp_path: Path) -> None:
 def test_a_state_naming_no_hash_means_the_v1_default_fast(kind: str) -> None:
     """Snapshots always name their hash; one that does not was written when ``fast`` was
     the default, so it must load with ``fast`` (with crc32 every home would be wrong)."""
-    from engine.snapstate import map_from_state, map_to_state
+    from engine.store.state import map_from_state, map_to_state
 
     m = engine.create_map(kind, hash="fast")
     for i in range(40):

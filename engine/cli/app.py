@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import logging
 import os
@@ -17,6 +16,7 @@ from engine import __version__
 from engine.cli import (
     cmd_analyse,
     cmd_config,
+    cmd_demo,
     cmd_generate,
     cmd_metrics,
     cmd_ops,
@@ -32,9 +32,8 @@ from engine.cli.output import (
     log_failure_to_file,
     print_error,
 )
-from engine.defaults import BACKEND, MODES, settings_overridden
-from engine.demo import run_demo
 from engine.errors import BadInputError, EngineError, IOFailureError
+from engine.settings.defaults import BACKEND, MODES, settings_overridden
 
 __all__ = ["build_parser", "main"]
 
@@ -110,16 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_snapshot.add_parsers(sub)
     cmd_metrics.add_parser(sub)
     cmd_serve.add_parser(sub)
-    demo = sub.add_parser("demo", help="a short tour of the three maps")
-    demo.set_defaults(handler=_run_demo)
+    cmd_demo.add_parser(sub)
     return parser
-
-
-def _run_demo(ctx: Context) -> int:
-    buffer = io.StringIO()
-    run_demo(buffer)
-    ctx.out.result({"text": buffer.getvalue()}, buffer.getvalue())
-    return 0
 
 
 def _global_argv(args: argparse.Namespace) -> list[str]:
@@ -147,7 +138,7 @@ def _run(argv: Sequence[str] | None) -> int:
     args.global_argv = _global_argv(args)
     settings = None
     if settings_overridden(args.config, os.environ):
-        from engine.settings import load_settings  # pydantic: only when something is set
+        from engine.settings.models import load_settings  # pydantic: only when something is set
 
         settings = load_settings(args.config)
     default = BACKEND if settings is None else settings.backend
@@ -157,7 +148,13 @@ def _run(argv: Sequence[str] | None) -> int:
         command = f"config {args.config_action}"
     elif command == "metrics":
         command = f"metrics {args.metrics_action}"
-    ctx = Context(args=args, backend=backend, out=Output(args.json, command), loaded=settings)
+    ctx = Context(
+        args=args,
+        backend=backend,
+        out=Output(args.json, command),
+        rerun=main,
+        loaded=settings,
+    )
     handler = args.handler
     code: int = handler(ctx)
     return code

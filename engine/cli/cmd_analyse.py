@@ -7,7 +7,7 @@ import argparse
 from engine.cli.cmd_run import add_csv_limits, csv_limits
 from engine.cli.context import Context, SubParsers
 from engine.errors import BadInputError
-from engine.workload import WorkloadFile
+from engine.workloads.csv_format import WorkloadFile
 
 __all__ = ["add_parsers"]
 
@@ -42,16 +42,14 @@ def run_profile(ctx: Context) -> int:
     args = ctx.args
     if not 1 <= args.sample <= 10_000_000:
         raise BadInputError("--sample must be between 1 and 10,000,000")
-    from engine.profiling import profile_workload  # loads for this command only
+    from engine.workloads.profiling import profile_workload  # loads for this command only
 
     report = profile_workload(WorkloadFile(args.csv, csv_limits(ctx)), ctx.build_map, args.sample)
     lines = [report["recommended_mode"], f"reason: {report['reason']}"]
     if args.then:
         # The recommendation on stdout first, then the follow-up command's own output.
         ctx.out.result(report, "\n".join(lines))
-        from engine.cli.app import main
-
-        return main([*ctx.args.global_argv, "--mode", report["recommended_mode"], *args.then])
+        return ctx.rerun([*ctx.args.global_argv, "--mode", report["recommended_mode"], *args.then])
     ctx.out.result(report, "\n".join(lines))
     return 0
 
@@ -61,7 +59,7 @@ def run_dna(ctx: Context) -> int:
     if args.top < 0:
         raise BadInputError("--top must not be negative")
     hashfn = ctx.build_map().hash_spec.function()
-    from engine.dna import analyse_workload  # loads for this command only
+    from engine.workloads.dna import analyse_workload  # loads for this command only
 
     report = analyse_workload(WorkloadFile(args.csv, csv_limits(ctx)), hashfn, args.top)
     risk = report["collision_risk"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.atomicio import atomic_write_text
 from engine.cli.context import Context, SubParsers
 from engine.errors import PolicyError
+from engine.store.atomic import atomic_write_text
 
 __all__ = ["add_parser"]
 
@@ -29,7 +29,7 @@ def run_init(ctx: Context) -> int:
     out = ctx.args.out
     if Path(out).exists() and not ctx.args.force:
         raise PolicyError(f"{out!r} already exists", "pass --force to replace it")
-    from engine.settings import default_config_text
+    from engine.settings.models import default_config_text
 
     atomic_write_text(out, default_config_text())
     ctx.out.result({"action": "init", "written": out}, f"wrote {out}")
@@ -37,7 +37,7 @@ def run_init(ctx: Context) -> int:
 
 
 def run_show(ctx: Context) -> int:
-    from engine.settings import settings_to_toml
+    from engine.settings.models import settings_to_toml
 
     effective = ctx.settings.model_copy(update={"backend": ctx.backend})
     ctx.out.result(effective.model_dump(), settings_to_toml(effective))
@@ -45,7 +45,7 @@ def run_show(ctx: Context) -> int:
 
 
 def run_validate(ctx: Context) -> int:
-    from engine.settings import load_settings
+    from engine.settings.models import load_settings
 
     settings = load_settings(ctx.args.file, environ={})  # the file alone, not the shell
     for backend in ("chaining", "robinhood", "adaptive"):

@@ -7,7 +7,7 @@ from dataclasses import asdict, fields, replace
 
 from engine.cli.context import Context, SubParsers
 from engine.cli.output import LOG
-from engine.generate import PRESETS, WorkloadSpec, write_workload
+from engine.workloads.generate import PRESETS, WorkloadSpec, write_workload
 
 __all__ = ["add_parser"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.cli.context import Context, SubParsers
-from engine.metrics import validate_ndjson
+from engine.observe.metrics import validate_ndjson
 
 __all__ = ["add_parser"]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine.base import BaseMap
 from engine.cli.context import Context, SubParsers
 from engine.cli.snapshots import add_key_flag, load_map, save_map
 from engine.errors import BadInputError
-from engine.tracing import trace
+from engine.maps.base import BaseMap
+from engine.tracing.collect import trace
 
 __all__ = ["add_parsers"]
 

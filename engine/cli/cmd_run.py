@@ -7,14 +7,14 @@ import json
 import time
 from typing import Any
 
-from engine.atomicio import atomic_write_text
 from engine.cli.context import Context, SubParsers
 from engine.cli.output import LOG
 from engine.cli.snapshots import add_key_flag, load_map, save_map
 from engine.errors import BadInputError
-from engine.metrics import MetricsProducer, NdjsonSink
-from engine.replay import ReplayOptions, ReplayProgress, ReplayResult, replay
-from engine.workload import CsvLimits, WorkloadFile
+from engine.observe.metrics import MetricsProducer, NdjsonSink
+from engine.store.atomic import atomic_write_text
+from engine.workloads.csv_format import CsvLimits, WorkloadFile
+from engine.workloads.replay import ReplayOptions, ReplayProgress, ReplayResult, replay
 
 __all__ = ["add_csv_limits", "add_parser", "build_summary"]
 
@@ -166,7 +166,7 @@ def run(ctx: Context) -> int:
     )
     server = None
     if args.metrics_port is not None:
-        from engine.prometheus import MetricsServer  # prometheus-client: only when serving
+        from engine.observe.prometheus import MetricsServer  # prometheus-client: only when serving
 
         server = MetricsServer(args.metrics_host, args.metrics_port)
         LOG.info("serving metrics on http://%s:%d/metrics", server.host, server.port)

@@ -8,7 +8,7 @@ import threading
 from engine.cli.context import Context, SubParsers
 from engine.cli.output import LOG
 from engine.errors import BadInputError
-from engine.secrets_source import read_secret
+from engine.settings.secrets import read_secret
 
 __all__ = ["add_parser"]
 
@@ -38,7 +38,7 @@ def run(ctx: Context) -> int:
         raise BadInputError("--history-limit must be between 1 and 1,000,000")
     if bool(args.tls_cert) != bool(args.tls_key):
         raise BadInputError("--tls-cert and --tls-key go together")
-    from engine.server import MetricsStore, serve  # prometheus-client, pydantic
+    from engine.observe.server import MetricsStore, serve  # prometheus-client, pydantic
 
     token = read_secret(args.token_file, os.environ.get("ADHASH_TOKEN"), "token")
     store = MetricsStore(args.source, history_limit=args.history_limit)

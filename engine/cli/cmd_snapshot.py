@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.adaptive import AdaptiveMap
-from engine.base import BaseMap
 from engine.cli.context import Context, SubParsers
 from engine.cli.snapshots import add_key_flag, save_map, signing_key
 from engine.errors import BadInputError, InvariantError
-from engine.factory import create_map
 from engine.jsonsafe import encode_key, encode_value
+from engine.maps.adaptive import AdaptiveMap
+from engine.maps.base import BaseMap
+from engine.maps.factory import create_map
 
 __all__ = ["add_parsers"]
 
@@ -66,7 +66,7 @@ def run_inspect(ctx: Context) -> int:
     args = ctx.args
     if args.limit < 0:
         raise BadInputError("--limit must not be negative")
-    from engine.snapshot import describe, read_snapshot  # the snapshot commands load it
+    from engine.store.snapshot import describe, read_snapshot  # the snapshot commands load it
 
     info = read_snapshot(args.infile, key=signing_key(args), max_payload=_ceiling(ctx))
     m = info.map
@@ -136,7 +136,7 @@ def run_verify(ctx: Context) -> int:
     args = ctx.args
     if args.repair and not args.outfile:
         raise BadInputError("--repair needs --out FILE", "the input is never overwritten")
-    from engine.snapshot import read_snapshot
+    from engine.store.snapshot import read_snapshot
 
     info = read_snapshot(args.infile, key=signing_key(args), check=False, max_payload=_ceiling(ctx))
     m = info.map
@@ -177,7 +177,7 @@ def run_verify(ctx: Context) -> int:
 
 
 def run_compact(ctx: Context) -> int:
-    from engine.snapshot import read_snapshot
+    from engine.store.snapshot import read_snapshot
 
     args = ctx.args
     m = read_snapshot(args.infile, key=signing_key(args), max_payload=_ceiling(ctx)).map

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from engine.base import BaseMap
 from engine.cli.output import Output
-from engine.defaults import DefaultHashing, DefaultLimits, DefaultSampling, build_default_map
+from engine.maps.base import BaseMap
+from engine.settings.defaults import (
+    DefaultHashing,
+    DefaultLimits,
+    DefaultSampling,
+    build_default_map,
+)
 
 if TYPE_CHECKING:
-    from engine.settings import HashingSettings, LimitsSettings, SamplingSettings, Settings
+    from engine.settings.models import HashingSettings, LimitsSettings, SamplingSettings, Settings
 
 __all__ = ["Context", "SubParsers"]
 
@@ -23,11 +29,14 @@ SubParsers: TypeAlias = "argparse._SubParsersAction[Any]"
 class Context:
     """``loaded`` holds the validated settings, or None when nothing overrides a default
     (no ``--config``, no ``ADHASH_*`` variable): then the hot paths read
-    :mod:`engine.defaults` and :attr:`settings` loads the models only when asked."""
+    :mod:`engine.settings.defaults` and :attr:`settings` loads the models only when asked."""
 
     args: argparse.Namespace
     backend: str
     out: Output
+    #: Runs a whole command line as ``engine`` would (``profile --then``): the app's
+    #: ``main``, handed down so that no command module imports the app back.
+    rerun: Callable[[Sequence[str]], int]
     loaded: Settings | None = None
 
     @cached_property
@@ -35,7 +44,7 @@ class Context:
         """Every setting, validated (pydantic)."""
         if self.loaded is not None:
             return self.loaded
-        from engine.settings import load_settings
+        from engine.settings.models import load_settings
 
         return load_settings(None)
 

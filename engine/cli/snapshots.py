@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from engine.base import BaseMap
-from engine.secrets_source import read_secret
+from engine.maps.base import BaseMap
+from engine.settings.secrets import read_secret
 
 __all__ = ["add_key_flag", "load_map", "save_map", "signing_key"]
 
@@ -26,12 +26,12 @@ def signing_key(args: argparse.Namespace) -> bytes | None:
 
 
 def load_map(path: str, args: argparse.Namespace, max_payload: int) -> BaseMap:
-    from engine.snapshot import load_snapshot  # loads only for snapshot flags
+    from engine.store.snapshot import load_snapshot  # loads only for snapshot flags
 
     return load_snapshot(path, key=signing_key(args), max_payload=max_payload)
 
 
 def save_map(m: BaseMap, path: str, args: argparse.Namespace) -> None:
-    from engine.snapshot import save_snapshot
+    from engine.store.snapshot import save_snapshot
 
     save_snapshot(m, path, compress=bool(getattr(args, "compress", False)), key=signing_key(args))

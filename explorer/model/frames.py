@@ -20,7 +20,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.events import (
+from engine.jsonsafe import encode_key, encode_value
+from engine.tracing.events import (
     BackshiftEvent,
     CompactEvent,
     CompareEvent,
@@ -36,7 +37,6 @@ from engine.events import (
     TombstoneEvent,
     TraceEvent,
 )
-from engine.jsonsafe import encode_key, encode_value
 from explorer.model.narration import narrate
 from explorer.model.operations import Operation
 from explorer.model.pseudocode import Pseudocode, pseudocode_for

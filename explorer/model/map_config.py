@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine import BaseMap, create_map
-from engine.config import HashName
+from engine.maps.option_models import HashName
 
 __all__ = ["MapConfig", "MapConfigError"]
 

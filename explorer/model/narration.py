@@ -6,7 +6,7 @@ the engine's own one-line ``describe()`` carries the exact numbers.
 
 from __future__ import annotations
 
-from engine.events import (
+from engine.tracing.events import (
     BackshiftEvent,
     CompactEvent,
     CompareEvent,

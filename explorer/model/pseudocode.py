@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.events import (
+from engine.tracing.events import (
     BackshiftEvent,
     CompactEvent,
     CompareEvent,

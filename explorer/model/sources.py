@@ -6,10 +6,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from engine.adversarial import colliding_keys
 from engine.errors import EngineError
-from engine.hashing import DEFAULT_HASH, UNSEEDED
-from engine.workload import CsvLimits, WorkloadFile
+from engine.maps.adversarial import colliding_keys
+from engine.maps.hashing import DEFAULT_HASH, UNSEEDED
+from engine.workloads.csv_format import CsvLimits, WorkloadFile
 from explorer.model.operations import Operation
 
 __all__ = [

@@ -1,6 +1,6 @@
 """The default settings without pydantic, for commands run with nothing overriding them.
 
-:mod:`engine.settings` (pydantic models, a TOML file, ``ADHASH_*`` variables) is the
+:mod:`engine.settings.models` (pydantic models, a TOML file, ``ADHASH_*`` variables) is the
 reference for every setting, but importing pydantic and building its validators costs
 more than a short replay. With no ``--config`` file and no ``ADHASH_*`` variable, every
 setting is at its default (:func:`settings_overridden` is False), so the CLI reads the
@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from engine.base import BaseMap
 from engine.errors import BadInputError
-from engine.factory import create_map
-from engine.workload import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
+from engine.maps.base import BaseMap
+from engine.maps.factory import create_map
+from engine.workloads.csv_format import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
 
 __all__ = [
     "BACKEND",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 from zlib import crc32
 
-from engine.hashing import DEFAULT_HASH, scramble32_inverse
+from engine.maps.hashing import DEFAULT_HASH, scramble32_inverse
 
 __all__ = ["MAX_COLLISION_BITS", "colliding_keys"]
 

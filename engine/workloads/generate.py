@@ -15,7 +15,7 @@ Key choice (``distribution``):
 
 A ``--key-skew`` above 0 without ``--distribution`` means zipf, as before.
 ``adversarial_ratio`` of the operations use keys from a pool crafted to collide in the low
-``adversarial_lowbits`` bits of the engine's default hash (:mod:`engine.adversarial`).
+``adversarial_lowbits`` bits of the engine's default hash (:mod:`engine.maps.adversarial`).
 
 YCSB presets (core workloads) set the mix and distribution; the map has no scans, so E's
 scans are gets of the scan's first key, and F's read-modify-write is a get then a put
@@ -31,9 +31,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from engine.adversarial import MAX_COLLISION_BITS, colliding_keys
-from engine.atomicio import atomic_open
 from engine.errors import BadInputError, IOFailureError
+from engine.maps.adversarial import MAX_COLLISION_BITS, colliding_keys
+from engine.store.atomic import atomic_open
 
 __all__ = ["PRESETS", "WorkloadSpec", "generate_rows", "write_workload"]
 

@@ -23,10 +23,15 @@ from collections.abc import Iterator
 from typing import Any, ClassVar, Final
 from zlib import crc32
 
-from engine.base import MISSING, BaseMap
-from engine.batch import OnWrite, RowBatch
 from engine.errors import InvariantError
-from engine.events import (
+from engine.jsonsafe import encode_key, encode_value
+from engine.maps.base import MISSING, BaseMap
+from engine.maps.batch import OnWrite, RowBatch
+from engine.maps.hashing import HashSpec, crc32_hash
+from engine.maps.kernels import robinhood_rows
+from engine.maps.options import robinhood_options
+from engine.maps.stats import hist_add
+from engine.tracing.events import (
     BackshiftEvent,
     CompactEvent,
     CompareEvent,
@@ -40,11 +45,6 @@ from engine.events import (
     TombstoneEvent,
     TraceEvent,
 )
-from engine.hashing import HashSpec, crc32_hash
-from engine.jsonsafe import encode_key, encode_value
-from engine.kernels import robinhood_rows
-from engine.options import robinhood_options
-from engine.stats import hist_add
 
 __all__ = ["TOMBSTONE", "RobinHoodMap"]
 
@@ -69,7 +69,7 @@ def _power_of_two_at_least(n: int) -> int:
 
 
 class RobinHoodMap(BaseMap):
-    """Robin Hood hash map. Options: see :class:`engine.config.RobinHoodOptions`.
+    """Robin Hood hash map. Options: see :class:`engine.maps.option_models.RobinHoodOptions`.
 
     >>> m = RobinHoodMap(capacity=8); m["apple"] = 1; m["apple"]
     1
@@ -227,8 +227,8 @@ class RobinHoodMap(BaseMap):
         return default
 
     def apply_rows(self, batch: RowBatch, on_write: OnWrite | None = None) -> None:
-        """Apply workload rows (:mod:`engine.batch`) with the inlined kernel of
-        :mod:`engine.kernels`; the generic per-operation path while tracing. O(rows)."""
+        """Apply workload rows (:mod:`engine.maps.batch`) with the inlined kernel of
+        :mod:`engine.maps.kernels`; the generic per-operation path while tracing. O(rows)."""
         if self._tracer is not None:
             BaseMap.apply_rows(self, batch, on_write)
         else:

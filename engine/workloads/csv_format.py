@@ -83,7 +83,7 @@ class WorkloadFile:
     """A workload CSV on disk. ``rows()`` streams validated ``(op, key, value)`` tuples;
     ``value`` is None for get and del.
 
-    The hot replay loop in :mod:`engine.replay` reads ``reader()`` directly and calls
+    The hot replay loop in :mod:`engine.workloads.replay` reads ``reader()`` directly and calls
     :meth:`bad_row` only for rows that fail its inline checks, so a valid file pays for
     no extra function call per row.
     """

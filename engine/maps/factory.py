@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from engine.adaptive import AdaptiveMap
-from engine.base import BaseMap
-from engine.chaining import ChainingMap
-from engine.robinhood import RobinHoodMap
+from engine.maps.adaptive import AdaptiveMap
+from engine.maps.base import BaseMap
+from engine.maps.chaining import ChainingMap
+from engine.maps.robinhood import RobinHoodMap
 
 __all__ = ["MAP_KINDS", "MapKind", "create_map"]
 
@@ -22,7 +22,7 @@ MAP_KINDS: dict[str, type[BaseMap]] = {
 def create_map(kind: str, **options: Any) -> BaseMap:
     """A new empty map of ``kind`` (chaining, robinhood or adaptive).
 
-    ``options`` are that map's options (see :mod:`engine.config`); an unknown kind or
+    ``options`` are that map's options (see :mod:`engine.maps.option_models`); an unknown kind or
     option raises ``ValueError`` naming it.
     """
     try:

@@ -2,7 +2,7 @@
 
 The rows between two *checkpoints* (the next operation to time, the row limit, the next
 compaction-clock look or tick) go to the map in one ``apply_rows`` call
-(:mod:`engine.batch`): the map's kernel reads them straight from :mod:`csv`, checks
+(:mod:`engine.maps.batch`): the map's kernel reads them straight from :mod:`csv`, checks
 them inline and applies them with its table in local variables. The checkpoint row,
 and any row the kernel leaves because it is malformed, come back here to the
 checkpoint handler, so the common row pays for parsing, its checks and the map
@@ -24,10 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.base import BaseMap
-from engine.batch import RowBatch
-from engine.latency import Reservoir
-from engine.workload import OPS, WorkloadFile
+from engine.maps.base import BaseMap
+from engine.maps.batch import RowBatch
+from engine.workloads.csv_format import OPS, WorkloadFile
+from engine.workloads.latency import Reservoir
 
 __all__ = ["ReplayOptions", "ReplayResult", "replay"]
 
@@ -175,7 +175,7 @@ def replay(
     m: BaseMap, workload: WorkloadFile, options: ReplayOptions | None = None
 ) -> ReplayResult:
     """Run every row of ``workload`` against ``m``. Raises the workload's diagnostics
-    (:class:`engine.workload.WorkloadError`, :class:`engine.errors.PolicyError`) at the
+    (:class:`engine.workloads.csv_format.WorkloadError`, :class:`engine.errors.PolicyError`) at the
     first bad row; rows before it have been applied. O(rows) time, O(1) extra memory."""
     options = options or ReplayOptions()
     runner = _Runner(m, workload, options)

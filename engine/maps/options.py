@@ -1,6 +1,6 @@
 """Map options checked without pydantic on the common path.
 
-The option models in :mod:`engine.config` are the reference: defaults, bounds and error
+The option models in :mod:`engine.maps.option_models` are the reference: defaults, bounds and error
 messages. Importing pydantic and building their validators, though, costs more than
 a short replay, so the maps call :func:`chaining_options`, :func:`robinhood_options` and
 :func:`adaptive_options` here. Each accepts plain values (an exact ``int``, a ``float``
@@ -36,7 +36,7 @@ _INF: Final = float("inf")
 
 @dataclass(frozen=True, slots=True)
 class GuardrailSpec:
-    """The fields of :class:`engine.config.GuardrailConfig`, checked."""
+    """The fields of :class:`engine.maps.option_models.GuardrailConfig`, checked."""
 
     chaining_load_factor: float = 0.8
     chaining_max_group_len: int = 8
@@ -52,7 +52,7 @@ class GuardrailSpec:
 
 @dataclass(frozen=True, slots=True)
 class ChainingSpec:
-    """The fields of :class:`engine.config.ChainingOptions`, checked."""
+    """The fields of :class:`engine.maps.option_models.ChainingOptions`, checked."""
 
     hash: str = "crc32"
     seed: str | int | bytes | None = None
@@ -63,7 +63,7 @@ class ChainingSpec:
 
 @dataclass(frozen=True, slots=True)
 class RobinHoodSpec:
-    """The fields of :class:`engine.config.RobinHoodOptions`, checked."""
+    """The fields of :class:`engine.maps.option_models.RobinHoodOptions`, checked."""
 
     hash: str = "crc32"
     seed: str | int | bytes | None = None
@@ -74,7 +74,7 @@ class RobinHoodSpec:
 
 @dataclass(frozen=True, slots=True)
 class AdaptiveSpec:
-    """The fields of :class:`engine.config.AdaptiveOptions`, checked."""
+    """The fields of :class:`engine.maps.option_models.AdaptiveOptions`, checked."""
 
     hash: str = "crc32"
     seed: str | int | bytes | None = None
@@ -180,7 +180,7 @@ def guardrail_options(value: Any) -> GuardrailSpec:
         quick = _quick(GuardrailSpec, value)
         if quick is not None:
             return quick
-    from engine.config import GuardrailConfig
+    from engine.maps.option_models import GuardrailConfig
 
     model = GuardrailConfig.model_validate(value)
     return GuardrailSpec(**model.model_dump())
@@ -191,7 +191,7 @@ def chaining_options(capacity: int, options: dict[str, Any]) -> ChainingSpec:
     quick = _quick(ChainingSpec, {"capacity": capacity, **options})
     if quick is not None:
         return quick
-    from engine.config import ChainingOptions
+    from engine.maps.option_models import ChainingOptions
 
     return ChainingSpec(**ChainingOptions(capacity=capacity, **options).model_dump())
 
@@ -201,7 +201,7 @@ def robinhood_options(capacity: int, options: dict[str, Any]) -> RobinHoodSpec:
     quick = _quick(RobinHoodSpec, {"capacity": capacity, **options})
     if quick is not None:
         return quick
-    from engine.config import RobinHoodOptions
+    from engine.maps.option_models import RobinHoodOptions
 
     return RobinHoodSpec(**RobinHoodOptions(capacity=capacity, **options).model_dump())
 
@@ -216,7 +216,7 @@ def adaptive_options(capacity: int, options: dict[str, Any]) -> AdaptiveSpec:
             return quick
         if isinstance(guard, GuardrailSpec) or _is_guardrail_model(guard):
             return AdaptiveSpec(**_fields(quick), guardrails=guardrail_options(guard))
-    from engine.config import AdaptiveOptions
+    from engine.maps.option_models import AdaptiveOptions
 
     model = AdaptiveOptions(capacity=capacity, **options)
     data = model.model_dump(exclude={"guardrails"})
@@ -227,7 +227,7 @@ def _is_guardrail_model(value: Any) -> bool:
     """Whether ``value`` is a GuardrailConfig (its module is loaded if so)."""
     import sys
 
-    config = sys.modules.get("engine.config")
+    config = sys.modules.get("engine.maps.option_models")
     return config is not None and isinstance(value, config.GuardrailConfig)
 
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from itertools import islice
 from typing import Any
 
-from engine.base import BaseMap
-from engine.workload import WorkloadFile
+from engine.maps.base import BaseMap
+from engine.workloads.csv_format import WorkloadFile
 
 __all__ = ["MODE_FOR_BACKEND", "profile_workload"]
 

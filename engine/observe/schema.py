@@ -1,8 +1,8 @@
 """The ``metrics.v1`` tick schema as pydantic models (see ``docs/metrics_schema.md``).
 
 Only validation needs these (``engine metrics validate``, ``engine serve``, the schema
-file): producing ticks does not, so :mod:`engine.metrics` imports this module lazily.
-``engine/schemas/metrics.v1.json`` is the JSON Schema of :class:`MetricsTick`.
+file): producing ticks does not, so :mod:`engine.observe.metrics` imports this module lazily.
+``engine/observe/schemas/metrics.v1.json`` is the JSON Schema of :class:`MetricsTick`.
 """
 
 from __future__ import annotations

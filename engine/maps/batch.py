@@ -10,7 +10,7 @@ and not counted, as everywhere else.
 :func:`apply_rows_generic` is the reference version: it calls ``get``, ``put`` and
 ``discard``, so tracing, migrations and every counter behave exactly as for single
 operations. The chaining and Robin Hood maps override it with kernels
-(:mod:`engine.kernels`) that keep the table in local variables; tests hold the two to the
+(:mod:`engine.maps.kernels`) that keep the table in local variables; tests hold the two to the
 same layout and stats. Cost: O(rows applied) plus each operation's own cost.
 """
 

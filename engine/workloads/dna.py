@@ -13,8 +13,8 @@ import math
 from collections import Counter
 from typing import Any
 
-from engine.hashing import HashFunction
-from engine.workload import OPS, WorkloadFile
+from engine.maps.hashing import HashFunction
+from engine.workloads.csv_format import OPS, WorkloadFile
 
 __all__ = ["analyse_workload"]
 

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from engine.atomicio import atomic_open
-from engine.base import BaseMap
 from engine.errors import BadInputError, IOFailureError, PolicyError
-from engine.snapstate import map_from_state, map_to_state
+from engine.maps.base import BaseMap
+from engine.store.atomic import atomic_open
+from engine.store.state import map_from_state, map_to_state
 
 __all__ = [
     "DEFAULT_MAX_PAYLOAD",

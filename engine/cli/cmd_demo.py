@@ -1,4 +1,4 @@
-"""A short headless tour of the three maps: ``python -m engine.demo``.
+"""``engine demo``: a short headless tour of the three maps.
 
 Inserts a handful of fruit into each map, prints the physical layout, traces one lookup
 and one Robin Hood insertion step by step, and shows the adaptive map migrating.
@@ -6,16 +6,17 @@ and one Robin Hood insertion step by step, and shows the adaptive map migrating.
 
 from __future__ import annotations
 
-import sys
+import io
 from typing import TextIO
 
-from engine.adaptive import AdaptiveMap
-from engine.base import BaseMap
-from engine.chaining import ChainingMap
-from engine.robinhood import RobinHoodMap
-from engine.tracing import trace
+from engine.cli.context import Context, SubParsers
+from engine.maps.adaptive import AdaptiveMap
+from engine.maps.base import BaseMap
+from engine.maps.chaining import ChainingMap
+from engine.maps.robinhood import RobinHoodMap
+from engine.tracing.collect import trace
 
-__all__ = ["main", "run_demo"]
+__all__ = ["add_parser", "run", "run_demo"]
 
 FRUIT = ["apple", "banana", "cherry", "date", "elder", "fig", "grape", "kiwi", "lemon"]
 CANDIDATES = [
@@ -95,7 +96,7 @@ def run_demo(out: TextIO) -> None:
     _narrate(rh, "get plum", out)
     _narrate(ch, "get cherry", out)
 
-    from engine.config import GuardrailConfig
+    from engine.maps.option_models import GuardrailConfig
 
     guard = GuardrailConfig(min_entries=8, cooldown_ops=64)
     adaptive = AdaptiveMap(capacity=4, migration_batch=4, guardrails=guard)
@@ -114,10 +115,13 @@ def run_demo(out: TextIO) -> None:
     adaptive.check_invariants()
 
 
-def main() -> int:
-    run_demo(sys.stdout)
+def add_parser(sub: SubParsers) -> None:
+    demo = sub.add_parser("demo", help="a short tour of the three maps")
+    demo.set_defaults(handler=run)
+
+
+def run(ctx: Context) -> int:
+    buffer = io.StringIO()
+    run_demo(buffer)
+    ctx.out.result({"text": buffer.getvalue()}, buffer.getvalue())
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

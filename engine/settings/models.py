@@ -16,19 +16,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from engine.base import BaseMap
-from engine.config import GuardrailConfig, HashName
-from engine.defaults import (
+from engine.errors import BadInputError, IOFailureError
+from engine.maps.base import BaseMap
+from engine.maps.factory import create_map
+from engine.maps.hashing import HashSpec
+from engine.maps.option_models import GuardrailConfig, HashName
+from engine.settings.defaults import (
     ENV_PREFIX,
     MODES,
     RESERVED_ENV,
     Backend,
     environment_overrides,
 )
-from engine.errors import BadInputError, IOFailureError
-from engine.factory import create_map
-from engine.hashing import HashSpec
-from engine.workload import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
+from engine.workloads.csv_format import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
 
 __all__ = [
     "ENV_PREFIX",

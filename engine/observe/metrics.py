@@ -5,8 +5,8 @@ A tick is a JSON object describing the map and the run so far (``docs/metrics_sc
 :class:`NdjsonSink` appends them to ``metrics.ndjson`` one complete line at a time
 (flushed, so a killed run leaves every complete line parseable) with an optional
 retention of the last N ticks. :func:`validate_ndjson` checks a file line by line.
-The schema is the pydantic model :class:`MetricsTick` in :mod:`engine.metrics_schema`
-(imported on first use: producing ticks needs no pydantic); ``engine/schemas/
+The schema is the pydantic model :class:`MetricsTick` in :mod:`engine.observe.schema`
+(imported on first use: producing ticks needs no pydantic); ``engine/observe/schemas/
 metrics.v1.json`` is its JSON Schema, shipped with the package.
 """
 
@@ -18,13 +18,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.atomicio import atomic_write_text
-from engine.base import BaseMap
 from engine.errors import BadInputError, IOFailureError
-from engine.latency import Reservoir
+from engine.maps.base import BaseMap
+from engine.store.atomic import atomic_write_text
+from engine.workloads.latency import Reservoir
 
 if TYPE_CHECKING:
-    from engine.metrics_schema import MetricsTick
+    from engine.observe.schema import MetricsTick
 
 __all__ = [
     "SCHEMA_PATH",
@@ -39,12 +39,12 @@ _STRUCTURAL = ("resize", "compact", "migrate", "guardrail")
 
 
 def __getattr__(name: str) -> Any:
-    """``MetricsTick`` and ``schema_document`` from :mod:`engine.metrics_schema`, lazily."""
+    """``MetricsTick`` and ``schema_document`` from :mod:`engine.observe.schema`, lazily."""
     if name in ("MetricsTick", "schema_document"):
-        from engine import metrics_schema
+        from engine.observe import schema as metrics_schema
 
         return getattr(metrics_schema, name)
-    raise AttributeError(f"module 'engine.metrics' has no attribute {name!r}")
+    raise AttributeError(f"module 'engine.observe.metrics' has no attribute {name!r}")
 
 
 def _percentiles_ns(res: Reservoir | None) -> dict[str, float]:
@@ -153,7 +153,7 @@ def validate_ndjson(path: str | os.PathLike[str]) -> int:
     Raises :class:`BadInputError` naming the first bad line (1-based)."""
     from pydantic import ValidationError
 
-    from engine.metrics_schema import MetricsTick
+    from engine.observe.schema import MetricsTick
 
     name = str(path)
     count = 0

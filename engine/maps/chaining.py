@@ -2,7 +2,7 @@
 
 The table has ``capacity`` buckets (a power of two), chosen by the hash's low bits. Each
 bucket is split into ``groups`` small chains (a power of two), chosen by the hash's top
-bits (of its 32 or 64, :attr:`engine.hashing.HashSpec.bits`): a second hash, separate
+bits (of its 32 or 64, :attr:`engine.maps.hashing.HashSpec.bits`): a second hash, separate
 from the bucket's bits in any table of up to ``2**(bits - log2(groups))`` buckets. Keys
 that collide in the low bits, on purpose or by bad luck, still spread over the groups of
 their bucket, so chains stay short unless keys collide in both. A lookup computes
@@ -21,10 +21,16 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 from zlib import crc32
 
-from engine.base import MISSING, BaseMap
-from engine.batch import OnWrite, RowBatch
 from engine.errors import InvariantError
-from engine.events import (
+from engine.jsonsafe import encode_key, encode_value
+from engine.maps.base import MISSING, BaseMap
+from engine.maps.batch import OnWrite, RowBatch
+from engine.maps.hashing import HashSpec, crc32_hash
+from engine.maps.kernels import chaining_rows
+from engine.maps.options import chaining_options
+from engine.maps.robinhood import _power_of_two_at_least
+from engine.maps.stats import hist_add, hist_pairs
+from engine.tracing.events import (
     CompareEvent,
     HashEvent,
     PlaceEvent,
@@ -34,18 +40,12 @@ from engine.events import (
     ResultEvent,
     TraceEvent,
 )
-from engine.hashing import HashSpec, crc32_hash
-from engine.jsonsafe import encode_key, encode_value
-from engine.kernels import chaining_rows
-from engine.options import chaining_options
-from engine.robinhood import _power_of_two_at_least
-from engine.stats import hist_add, hist_pairs
 
 __all__ = ["ChainingMap"]
 
 
 class ChainingMap(BaseMap):
-    """Two-level chaining hash map. Options: see :class:`engine.config.ChainingOptions`.
+    """Two-level chaining hash map. Options: see :class:`engine.maps.option_models.ChainingOptions`.
 
     >>> m = ChainingMap(capacity=4, groups=2); m[b"k"] = "v"; m[b"k"]
     'v'
@@ -168,8 +168,8 @@ class ChainingMap(BaseMap):
         return -1
 
     def apply_rows(self, batch: RowBatch, on_write: OnWrite | None = None) -> None:
-        """Apply workload rows (:mod:`engine.batch`) with the inlined kernel of
-        :mod:`engine.kernels`; the generic per-operation path while tracing. O(rows)."""
+        """Apply workload rows (:mod:`engine.maps.batch`) with the inlined kernel of
+        :mod:`engine.maps.kernels`; the generic per-operation path while tracing. O(rows)."""
         if self._tracer is not None:
             BaseMap.apply_rows(self, batch, on_write)
         else:

@@ -29,18 +29,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from engine.base import MISSING, BaseMap
-from engine.batch import OnWrite, RowBatch
-from engine.chaining import ChainingMap
 from engine.errors import InvariantError
-from engine.events import GuardrailEvent, MigrateEvent, ResultEvent, TraceEvent
-from engine.hashing import HashSpec
-from engine.options import AdaptiveSpec, adaptive_options, spec_dict
-from engine.robinhood import TOMBSTONE, RobinHoodMap, _power_of_two_at_least
-from engine.stats import hist_add
+from engine.maps.base import MISSING, BaseMap
+from engine.maps.batch import OnWrite, RowBatch
+from engine.maps.chaining import ChainingMap
+from engine.maps.hashing import HashSpec
+from engine.maps.options import AdaptiveSpec, adaptive_options, spec_dict
+from engine.maps.robinhood import TOMBSTONE, RobinHoodMap, _power_of_two_at_least
+from engine.maps.stats import hist_add
+from engine.tracing.events import GuardrailEvent, MigrateEvent, ResultEvent, TraceEvent
 
 if TYPE_CHECKING:
-    from engine.config import AdaptiveOptions
+    from engine.maps.option_models import AdaptiveOptions
 
 __all__ = ["AdaptiveMap", "Migration"]
 
@@ -81,7 +81,7 @@ class Migration:
 
 
 class AdaptiveMap(BaseMap):
-    """Adaptive hash map. Options: see :class:`engine.config.AdaptiveOptions`.
+    """Adaptive hash map. Options: see :class:`engine.maps.option_models.AdaptiveOptions`.
 
     >>> m = AdaptiveMap(); m["k"] = 1; m.active_backend
     'chaining'
@@ -144,7 +144,7 @@ class AdaptiveMap(BaseMap):
     @property
     def options(self) -> AdaptiveOptions:
         """The map's options as the validated model (built on first use)."""
-        from engine.config import AdaptiveOptions
+        from engine.maps.option_models import AdaptiveOptions
 
         return AdaptiveOptions.model_validate(spec_dict(self._opts))
 
@@ -233,7 +233,7 @@ class AdaptiveMap(BaseMap):
             raise KeyError(key)
 
     def apply_rows(self, batch: RowBatch, on_write: OnWrite | None = None) -> None:
-        """Apply workload rows (:mod:`engine.batch`), as ``get``, ``put`` and ``discard``
+        """Apply workload rows (:mod:`engine.maps.batch`), as ``get``, ``put`` and ``discard``
         would. With no migration running and no trace open, the active backend's kernel
         applies them while this map counts each write and checks its guardrails after it,
         as ``put`` does; a migration ends the kernel's run, and the generic path applies

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-from engine.events import TraceEvent
+from engine.tracing.events import TraceEvent
 
 __all__ = ["Traceable", "trace"]
 

@@ -19,7 +19,7 @@ keys itself. Three functions are provided; :data:`DEFAULT_HASH` names the defaul
     (all three-letter words) collides somewhat more (``docs/engine.md`` has the
     measurements). Chaining takes its group from the top bits of these 32.
     **Attackable.** The same linearity lets anyone solve a small linear system for
-    printable keys with any chosen CRC (:mod:`engine.adversarial` does this), so keys
+    printable keys with any chosen CRC (:mod:`engine.maps.adversarial` does this), so keys
     that share a home at every table size are easy to make.
 
 ``"fast"`` (unseeded, 64 bits; the default of snapshot format v1)

@@ -31,8 +31,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from pydantic import ValidationError
 
 from engine.errors import BadInputError, IOFailureError
-from engine.metrics_schema import MetricsTick
-from engine.prometheus import TickCollector
+from engine.observe.prometheus import TickCollector
+from engine.observe.schema import MetricsTick
 
 __all__ = ["MetricsStore", "serve"]
 

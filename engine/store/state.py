@@ -13,13 +13,13 @@ import re
 from collections import deque
 from typing import Any
 
-from engine.adaptive import AdaptiveMap, Migration
-from engine.base import HISTORY_LIMIT, BaseMap
-from engine.chaining import ChainingMap
 from engine.errors import BadInputError, PolicyError
-from engine.options import spec_dict
-from engine.robinhood import EMPTY, TOMBSTONE, RobinHoodMap
-from engine.stats import hist_add
+from engine.maps.adaptive import AdaptiveMap, Migration
+from engine.maps.base import HISTORY_LIMIT, BaseMap
+from engine.maps.chaining import ChainingMap
+from engine.maps.options import spec_dict
+from engine.maps.robinhood import EMPTY, TOMBSTONE, RobinHoodMap
+from engine.maps.stats import hist_add
 
 __all__ = ["map_from_state", "map_to_state"]
 
@@ -305,7 +305,7 @@ def _adaptive_state(m: AdaptiveMap) -> dict[str, Any]:
 
 
 def _adaptive_from(data: dict[str, Any], budget: int) -> AdaptiveMap:
-    from engine.config import AdaptiveOptions  # pydantic: only when loading
+    from engine.maps.option_models import AdaptiveOptions  # pydantic: only when loading
 
     opts = AdaptiveOptions.model_validate(_map_options(data))
     m = AdaptiveMap(**opts.model_dump(exclude={"guardrails"}), guardrails=opts.guardrails)

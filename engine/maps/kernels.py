@@ -1,4 +1,4 @@
-"""Batch replay kernels: :func:`engine.batch.apply_rows_generic` for one backend each,
+"""Batch replay kernels: :func:`engine.maps.batch.apply_rows_generic` for one backend each,
 with the row checks, the default (crc32) hash and the lookup inlined and the table kept in locals.
 
 Each kernel applies exactly what the generic version would and keeps every counter
@@ -19,13 +19,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from zlib import crc32
 
-from engine.batch import OnWrite, RowBatch, apply_rows_generic
-from engine.hashing import crc32_hash
-from engine.stats import hist_add
+from engine.maps.batch import OnWrite, RowBatch, apply_rows_generic
+from engine.maps.hashing import crc32_hash
+from engine.maps.stats import hist_add
 
 if TYPE_CHECKING:
-    from engine.chaining import ChainingMap
-    from engine.robinhood import RobinHoodMap
+    from engine.maps.chaining import ChainingMap
+    from engine.maps.robinhood import RobinHoodMap
 
 __all__ = ["chaining_rows", "robinhood_rows"]
 
