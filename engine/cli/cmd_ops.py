@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
 from engine.cli.context import Context, SubParsers
 from engine.cli.snapshots import add_key_flag, load_map, save_map
-from engine.errors import BadInputError
+from engine.errors import BadInputError, IOFailureError
 from engine.maps.base import BaseMap
 from engine.tracing.collect import trace
 
@@ -47,11 +49,39 @@ def add_parsers(sub: SubParsers) -> None:
 def run_op(ctx: Context) -> int:
     args = ctx.args
     snapshot = args.snapshot
-    ceiling = ctx.limits.snapshot_max_bytes
-    if snapshot and Path(snapshot).exists():
-        m = load_map(snapshot, args, ceiling)
+    if args.op != "items" and not args.key:
+        raise BadInputError("the key is empty", "keys must have at least one character")
+    if snapshot and args.op == "del" and not Path(snapshot).exists():
+        _load_or_create(ctx, snapshot, False)  # the error, before a lock file is made
+    if snapshot and args.op in ("put", "del"):
+        from engine.store.lock import locked  # fcntl: only for a snapshot write
+
+        with locked(snapshot):  # concurrent writers of one snapshot take turns
+            result, text = _apply(ctx, _load_or_create(ctx, snapshot, args.op == "put"))
     else:
-        m = ctx.build_map()
+        m = _load_or_create(ctx, snapshot, False) if snapshot else ctx.build_map()
+        result, text = _apply(ctx, m)
+    ctx.out.result(result, text)
+    return 0
+
+
+def _load_or_create(ctx: Context, snapshot: str, create: bool) -> BaseMap:
+    """The map saved at ``snapshot``; a new map when it is missing and ``create`` is set
+    (``put`` starts a snapshot), else an IO error: nothing to read or delete from."""
+    if Path(snapshot).exists():
+        return load_map(snapshot, ctx.args, ctx.limits.snapshot_max_bytes)
+    if Path(snapshot).is_symlink() and not create:
+        raise IOFailureError(f"{snapshot}: the link points at a missing file")
+    if not create:
+        raise IOFailureError(
+            f"{snapshot}: no such snapshot", "`engine put KEY VALUE --snapshot FILE` creates one"
+        )
+    return ctx.build_map()
+
+
+def _apply(ctx: Context, m: BaseMap) -> tuple[dict[str, Any], str]:
+    """Run the command's operation on ``m`` (saving it for a write); the result and text."""
+    args = ctx.args
     op = args.op
     result: dict[str, Any] = {"op": op}
     if op == "put":
@@ -69,11 +99,18 @@ def run_op(ctx: Context) -> int:
     else:
         pairs = list(m.items())
         result["items"] = [[k, v] for k, v in pairs]
-        text = "\n".join(f"{k},{v}" for k, v in pairs)
-    if snapshot and op in ("put", "del"):
-        save_map(m, snapshot, args)  # atomically: a failed save keeps the old state
-    ctx.out.result(result, text)
-    return 0
+        text = _csv_lines(pairs)
+    if args.snapshot and op in ("put", "del"):
+        save_map(m, args.snapshot, args)  # atomically: a failed save keeps the old state
+    return result, text
+
+
+def _csv_lines(pairs: list[tuple[Any, Any]]) -> str:
+    """``key,value`` lines, quoted as the CSV format quotes them (RFC 4180)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows(pairs)
+    return buffer.getvalue().removesuffix("\n")
 
 
 def _parse_seeds(seeds: list[str]) -> list[tuple[str, str]]:

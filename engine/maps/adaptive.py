@@ -26,7 +26,7 @@ cost of migrating and stops ping-pong on workloads that hurt both backends.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.errors import InvariantError
@@ -93,6 +93,9 @@ class AdaptiveMap(BaseMap):
         opts = adaptive_options(capacity, options)
         spec = HashSpec.create(opts.hash, opts.seed)
         super().__init__(spec)
+        if opts.seed != spec.seed:
+            # "keyed" without a seed drew one: the options (and so snapshots) record it
+            opts = replace(opts, seed=spec.seed)
         self._opts: AdaptiveSpec = opts
         self._guard = opts.guardrails
         self._active: BaseMap = self._new_backend(opts.initial_backend, opts.capacity)
