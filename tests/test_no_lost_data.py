@@ -64,7 +64,8 @@ def test_keyed_snapshots_from_the_cli_load_again(backend: str, tmp_path: Path) -
     snap = tmp_path / "s.snap"
     env = {"ADHASH_HASHING__FUNCTION": "keyed"}
     for key in ("apple", "kiwi"):
-        code, _, err = run_engine("--backend", backend, "put", key, "1", "--snapshot", snap, env=env)
+        args = ("--backend", backend, "put", key, "1", "--snapshot", snap)
+        code, _, err = run_engine(*args, env=env)
         assert code == 0, err
     code, out, err = run_engine("--backend", backend, "get", "apple", "--snapshot", snap)
     assert (code, out.strip()) == (0, "1"), err
@@ -94,6 +95,7 @@ def test_parallel_puts_and_dels_end_as_the_model_says(tmp_path: Path) -> None:
     results = run_engine_many(calls, workers=20)
     assert all(code == 0 for code, _, _ in results), results
     code, out, _ = run_engine("--json", "items", "--snapshot", snap)
+    assert code == 0
     assert dict(assert_ok(out, "items")["items"]) == {f"new{i}": "y" for i in range(10)}
 
 
@@ -134,7 +136,10 @@ def _outputs(tmp_path: Path, target: Path) -> dict[str, list[str]]:
     csv_path = write_rows(tmp_path / "w.csv", [("put", "a", "1"), ("get", "a", "")])
     return {
         "--outfile": ["generate-csv", "--ops", "20", "--outfile", str(target)],
-        "--json-summary-out": ["run-csv", "--csv", str(csv_path), "--json-summary-out", str(target)],
+        "--json-summary-out": [
+            *("run-csv", "--csv", str(csv_path)),
+            *("--json-summary-out", str(target)),
+        ],
         "--snapshot-out": ["run-csv", "--csv", str(csv_path), "--snapshot-out", str(target)],
     }
 
