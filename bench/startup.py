@@ -7,6 +7,8 @@ workload (default 10 rows) for each backend, next to the interpreter's own floor
 (``python -c pass``) measured in the same rounds. With ``--against PATH`` (for example a
 ``git worktree`` of an earlier commit) the same command runs from that tree too, the runs
 interleaved round by round so that the machine's changing speed touches every tree alike.
+Every tree's ``engine`` is byte-compiled first (the environment may forbid writing byte
+code, and compiling a changed module at each start would dominate the difference).
 
 Prints, per tree and backend, the median wall time, the median above the floor, the ratio
 of that to the first tree's, and how many modules the process had imported (a count that
@@ -68,6 +70,8 @@ def main() -> int:
     parser.add_argument("--against", action="append", default=[], help="another checkout")
     args = parser.parse_args()
     trees = [ROOT, *(Path(p).resolve() for p in args.against)]
+    for tree in trees:  # byte-code for every tree, so no run pays for compiling
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "engine")], check=True)
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "tiny.csv"
         _write_workload(csv, args.rows)

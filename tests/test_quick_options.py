@@ -203,7 +203,7 @@ def test_a_default_replay_imports_neither_pydantic_nor_prometheus(tmp_path: Path
         "import sys\n"
         "from engine.cli import main\n"
         f"code = main(['--json', 'run-csv', '--csv', {str(csv_path)!r}])\n"
-        "heavy = sorted(m for m in ('pydantic', 'prometheus_client') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('pydantic', 'prometheus_client', 'shutil') if m in sys.modules)\n"
         "print(code, ','.join(heavy), file=sys.stderr)\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("ADHASH_")}
@@ -213,6 +213,26 @@ def test_a_default_replay_imports_neither_pydantic_nor_prometheus(tmp_path: Path
     )
     assert proc.stderr.strip().splitlines()[-1] == "0", proc.stderr
     assert json.loads(proc.stdout)["result"]["total_ops"] == 3
+
+
+@pytest.mark.parametrize("columns", ["44", "131"])
+def test_help_is_wrapped_as_argparse_wraps_it_without_shutil(columns: str) -> None:
+    """The formatter that skips shutil sizes help exactly as argparse's own does."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS=columns)
+    stock = (
+        "import argparse, engine.cli.app as app\n"
+        "app._Formatter = argparse.HelpFormatter\n"
+        "app.main(['run-csv', '--help'])\n"
+    )
+    outputs = [
+        subprocess.run(
+            [sys.executable, *args], capture_output=True, text=True, env=env, check=False
+        ).stdout
+        for args in (["-m", "engine.cli", "run-csv", "--help"], ["-c", stock])
+    ]
+    assert outputs[0] == outputs[1]
+    assert "--csv-max-rows" in outputs[0]
+    assert max(len(line) for line in outputs[0].splitlines() if " " in line.strip()) > 40
 
 
 def test_settings_still_load_when_a_variable_sets_one(tmp_path: Path) -> None:
