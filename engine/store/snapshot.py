@@ -23,6 +23,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import struct
 import zlib
 from collections.abc import Callable
@@ -41,6 +42,7 @@ __all__ = [
     "MAGIC",
     "SnapshotInfo",
     "load_snapshot",
+    "parse_cost",
     "read_snapshot",
     "save_snapshot",
     "snapshot_bytes",
@@ -54,6 +56,14 @@ KINDS: Final = {"chaining": 1, "robinhood": 2, "adaptive": 3}
 FLAG_GZIP: Final = 1
 FLAG_MAC: Final = 2
 DEFAULT_MAX_PAYLOAD: Final = 512 * 1024 * 1024
+#: What an unsigned snapshot may make the loader build, per byte of the file on disk
+#: (stored payload), with a floor for small files: see :func:`_unsigned_budget`.
+UNSIGNED_EXPANSION: Final = 32
+UNSIGNED_OBJECT_BYTES: Final = 64
+UNSIGNED_PAYLOAD_FLOOR: Final = 16 * 1024 * 1024
+UNSIGNED_OBJECT_FLOOR: Final = 64 * 1024 * 1024
+#: Bytes a table position costs in memory (Robin Hood: 4 slot arrays; chaining: 3 cell arrays).
+POSITION_BYTES: Final = 32
 _PERSON: Final = b"ahme-snapshot"
 _CHUNK: Final = 1 << 16
 
@@ -207,13 +217,27 @@ def read_snapshot(
     if not compare_digest(expected, checksum):
         detail = "MAC mismatch: wrong key or tampered file" if signed else "checksum mismatch"
         raise _bad(name, detail)
-    payload = _inflate(name, stored, max_payload) if flags & FLAG_GZIP else stored
+    budget = None if signed else _unsigned_budget(len(stored))
+    ceiling = max_payload if budget is None else min(max_payload, budget.payload)
+    payload = _inflate(name, stored, ceiling, signed) if flags & FLAG_GZIP else stored
+    del stored
     if len(payload) > max_payload:
         raise PolicyError(f"{name}: payload of {len(payload)} bytes exceeds the ceiling")
+    if budget is not None:
+        cost = parse_cost(payload)
+        if cost > budget.objects:
+            raise PolicyError(
+                f"{name}: the unsigned payload would take about {cost >> 20} MiB to read, "
+                f"more than its {length} bytes on disk justify (at most "
+                f"{budget.objects >> 20} MiB)",
+                _UNSIGNED_HINT,
+            )
     try:
         document = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
         raise _bad(name, f"payload is not valid JSON ({exc})") from None
+    payload_size = len(payload)
+    del payload
     if (
         not isinstance(document, dict)
         or document.get("format") != "ahme-snapshot"
@@ -223,8 +247,10 @@ def read_snapshot(
     ):
         raise _bad(name, "payload does not describe the map the header names")
     # A table may need more positions than entries (it never shrinks), but not wildly more
-    # than the file could describe: at most max(2**20, 16 per payload byte).
-    m = map_from_state(document["map"], cell_budget=max(1 << 20, 16 * len(payload)))
+    # than the file could describe: unsigned, what its bytes on disk justify in memory;
+    # signed (trusted), at most max(2**20, 16 per payload byte) as a sanity bound.
+    positions = max(1 << 20, 16 * payload_size) if budget is None else budget.positions
+    m = map_from_state(document["map"], cell_budget=positions)
     if check:
         m.check_invariants()
     return SnapshotInfo(
@@ -239,7 +265,63 @@ def read_snapshot(
     )
 
 
-def _inflate(name: str, stored: bytes, ceiling: int) -> bytes:
+_UNSIGNED_HINT = (
+    "sign snapshots that must load at any size (--sign-key-file), or compact the map "
+    "before saving it"
+)
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """What an unsigned snapshot of a given stored size may make the loader build."""
+
+    payload: int  # decompressed payload bytes
+    objects: int  # bytes of Python objects that parsing the payload may allocate
+    positions: int  # table slots or cells that the rebuilt map may allocate
+
+
+def _unsigned_budget(stored: int) -> _Budget:
+    """The budget of an unsigned snapshot whose stored payload is ``stored`` bytes.
+
+    Anyone can reseal an unsigned file, and gzip turns 1 MB into 1 GB of ``[],[],...``,
+    so what the loader builds is bounded by the bytes on disk, not by the decompressed
+    length that whitespace and repetition pad: at most 32 decompressed bytes, 64 bytes of
+    parsed objects and 2 table positions (64 bytes) per stored byte, with floors of 16 MiB,
+    64 MiB and 2**20 positions. Real snapshots compress 3-6 times and cost about 20 bytes
+    of objects per stored byte, so they stay well inside; a table far sparser than its
+    entries needs a signed snapshot. A file under 1 MB thus stays under ~200 MB of RSS.
+    """
+    return _Budget(
+        payload=max(UNSIGNED_PAYLOAD_FLOOR, UNSIGNED_EXPANSION * stored),
+        objects=max(UNSIGNED_OBJECT_FLOOR, UNSIGNED_OBJECT_BYTES * stored),
+        positions=max(1 << 20, UNSIGNED_OBJECT_BYTES * stored // POSITION_BYTES),
+    )
+
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def parse_cost(payload: bytes) -> int:
+    """An upper bound on the bytes of objects ``json.loads(payload)`` allocates, from
+    counts of the JSON structure outside strings (whitespace and string content cannot
+    hide containers). O(len(payload)) at C speed; a copy of at most the payload's size.
+
+    Charged per value: 10 bytes for its reference (lists over-allocate), plus 72 per list,
+    232 per object, 56 and the content per string and 40 per number; ``null``, ``true``
+    and ``false`` are shared objects and cost only their reference.
+    """
+    skeleton, strings = _JSON_STRING.subn(b"0", payload)
+    string_bytes = len(payload) - len(skeleton) + strings  # content, quotes excluded
+    lists = skeleton.count(b"[")
+    objects = skeleton.count(b"{")
+    values = lists + objects + skeleton.count(b",") + skeleton.count(b":") + 1
+    shared = skeleton.count(b"null") + skeleton.count(b"true") + skeleton.count(b"false")
+    del skeleton
+    numbers = max(0, values - lists - objects - strings - shared)
+    return 10 * values + 72 * lists + 232 * objects + 56 * strings + string_bytes + 40 * numbers
+
+
+def _inflate(name: str, stored: bytes, ceiling: int, trusted: bool) -> bytes:
     """Gunzip with a ceiling checked before the output can grow past it."""
     inflater = zlib.decompressobj(wbits=31)
     try:
@@ -248,8 +330,9 @@ def _inflate(name: str, stored: bytes, ceiling: int) -> bytes:
         raise _bad(name, f"compressed payload is damaged ({exc})") from None
     if len(out) > ceiling or inflater.unconsumed_tail:
         raise PolicyError(
-            f"{name}: payload decompresses past the ceiling of {ceiling} bytes",
-            "raise the ceiling only for snapshots you trust",
+            f"{name}: payload decompresses past the ceiling of {ceiling} bytes"
+            + ("" if trusted else f" (an unsigned snapshot of {len(stored)} bytes)"),
+            "raise the ceiling only for snapshots you trust" if trusted else _UNSIGNED_HINT,
         )
     if not inflater.eof or inflater.unused_data:
         raise _bad(name, "compressed payload is truncated or has trailing data")

@@ -183,7 +183,8 @@ def _check_budget(options: dict[str, Any], budget: int, grouped: bool = False) -
         raise PolicyError(
             f"the snapshot asks for a table of {options['capacity'] * groups} positions, far "
             "more than its size justifies",
-            "compact the map before saving it, or raise limits.snapshot_max_bytes",
+            "compact the map before saving it, or sign the snapshot (--sign-key-file) so "
+            "that it loads at any size",
         )
 
 
