@@ -14,6 +14,7 @@ import json
 import os
 import stat
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -168,6 +169,18 @@ def test_a_dangling_symlink_creates_its_target(tmp_path: Path) -> None:
     assert link.is_symlink() and (tmp_path / "new.csv").read_text().startswith("op,key,value")
 
 
+@pytest.fixture
+def dev_null_guard() -> Iterator[None]:
+    """Put ``/dev/null`` back if a regression replaced it (the bug this guards against
+    turns it into a plain file, which breaks every later program on the machine)."""
+    yield
+    if not stat.S_ISCHR(os.stat("/dev/null").st_mode) and os.geteuid() == 0:
+        os.unlink("/dev/null")
+        os.mknod("/dev/null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        os.chmod("/dev/null", 0o666)
+
+
+@pytest.mark.usefixtures("dev_null_guard")
 @pytest.mark.parametrize("flag", ["--outfile", "--json-summary-out", "--snapshot-out"])
 def test_dev_null_as_an_output_stays_a_device(flag: str, tmp_path: Path) -> None:
     before = os.stat("/dev/null")

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, fields, replace
 
+from engine.cli.argtypes import finite_float
 from engine.cli.context import Context, SubParsers
 from engine.cli.output import LOG
 from engine.workloads.generate import PRESETS, WorkloadSpec, write_workload
 
 __all__ = ["add_parser"]
 
-_FLAG_FIELDS = {
+_FLAG_FIELDS: dict[str, Callable[[str], object]] = {
     "ops": int,
-    "read_ratio": float,
-    "del_ratio": float,
-    "key_skew": float,
+    "read_ratio": finite_float,
+    "del_ratio": finite_float,
+    "key_skew": finite_float,
     "key_space": int,
     "seed": int,
-    "adversarial_ratio": float,
+    "adversarial_ratio": finite_float,
     "adversarial_lowbits": int,
 }
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli.context import Context, SubParsers
-from engine.cli.snapshots import add_key_flag, load_map, save_map
+from engine.cli.snapshots import add_key_flag, load_map, save_map, signing_key
 from engine.errors import BadInputError, IOFailureError
 from engine.maps.base import BaseMap
 from engine.tracing.collect import trace
@@ -51,6 +51,8 @@ def run_op(ctx: Context) -> int:
     snapshot = args.snapshot
     if args.op != "items" and not args.key:
         raise BadInputError("the key is empty", "keys must have at least one character")
+    if snapshot:
+        signing_key(args)  # a bad key file fails here, before any lock file is made
     if snapshot and args.op == "del" and not Path(snapshot).exists():
         _load_or_create(ctx, snapshot, False)  # the error, before a lock file is made
     if snapshot and args.op in ("put", "del"):

@@ -7,11 +7,13 @@ import json
 import time
 from typing import Any
 
+from engine.cli.argtypes import finite_float
 from engine.cli.context import Context, SubParsers
 from engine.cli.output import LOG
 from engine.cli.snapshots import add_key_flag, load_map, save_map
 from engine.errors import BadInputError
 from engine.observe.metrics import MetricsProducer, NdjsonSink
+from engine.settings.defaults import MAX_LATENCY_SAMPLES as MAX_SAMPLES
 from engine.store.atomic import atomic_write_text
 from engine.workloads.csv_format import CsvLimits, WorkloadFile
 from engine.workloads.replay import ReplayOptions, ReplayProgress, ReplayResult, replay
@@ -57,7 +59,7 @@ def add_parser(sub: SubParsers) -> None:
         "--latency-sample-every", type=int, default=None, help="time every Nth operation"
     )
     p.add_argument(
-        "--compact-interval", type=float, default=None, help="seconds between compactions"
+        "--compact-interval", type=finite_float, default=None, help="seconds between compactions"
     )
     p.add_argument("--snapshot-in", help="start from this snapshot")
     p.add_argument("--snapshot-out", help="save the final map to this snapshot")
@@ -69,7 +71,7 @@ def add_parser(sub: SubParsers) -> None:
     p.add_argument("--metrics-host", default="127.0.0.1", help="address to serve metrics on")
     p.add_argument(
         "--metrics-linger",
-        type=float,
+        type=finite_float,
         default=0.0,
         help="keep serving /metrics this many seconds after the run (for a last scrape)",
     )
@@ -79,7 +81,10 @@ def add_parser(sub: SubParsers) -> None:
         "--metrics-every-ops", type=int, default=10_000, help="a tick every N operations"
     )
     p.add_argument(
-        "--metrics-every-seconds", type=float, default=1.0, help="and at least every S seconds"
+        "--metrics-every-seconds",
+        type=finite_float,
+        default=1.0,
+        help="and at least every S seconds",
     )
     add_csv_limits(p)
     p.set_defaults(handler=run)
@@ -91,8 +96,8 @@ def _check_flags(ctx: Context) -> None:
         raise BadInputError("--metrics-port must be between 0 and 65535")
     if not 0 <= args.metrics_linger <= 86_400:
         raise BadInputError("--metrics-linger must be between 0 and 86400 seconds")
-    if args.latency_sample_k is not None and args.latency_sample_k < 0:
-        raise BadInputError("--latency-sample-k must not be negative")
+    if args.latency_sample_k is not None and not 0 <= args.latency_sample_k <= MAX_SAMPLES:
+        raise BadInputError(f"--latency-sample-k must be between 0 and {MAX_SAMPLES:,}")
     if args.latency_sample_every is not None and args.latency_sample_every < 1:
         raise BadInputError("--latency-sample-every must be at least 1")
     if args.metrics_every_ops < 1 or args.metrics_every_seconds <= 0:

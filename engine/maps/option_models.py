@@ -7,9 +7,9 @@ configuration can embed them unchanged.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "AdaptiveOptions",
@@ -20,12 +20,30 @@ __all__ = [
 ]
 
 HashName = Literal["crc32", "fast", "keyed"]
-MAX_CAPACITY = 1 << 30
+#: The largest table a map may be asked for. A Robin Hood slot costs 32 bytes and a
+#: chaining cell 24 (a bucket is ``groups`` cells: 96 bytes at the default 4), before any
+#: entry is stored: 2**27 slots are 4 GiB and 2**27 cells 3 GiB, which leaves a 24 GiB
+#: machine room for the entries, a resize (old and new table at once) and a migration.
+MAX_CAPACITY = 1 << 27
+MAX_CELLS = 1 << 27
+
+
+def cells_within_budget(capacity: int, groups: int) -> None:
+    """Raise ``ValueError`` when a chaining table of ``capacity`` buckets (rounded up to a
+    power of two) and ``groups`` groups each would exceed :data:`MAX_CELLS` cells."""
+    buckets = 1 << max(0, capacity - 1).bit_length()
+    if buckets * groups > MAX_CELLS:
+        raise ValueError(
+            f"capacity {capacity} with {groups} groups is {buckets * groups} cells, more "
+            f"than the {MAX_CELLS} (3 GiB) a table may have"
+        )
 
 
 class _Options(BaseModel):
     # defer_build: the validators are built on first use, not at import (faster start-up)
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, defer_build=True, allow_inf_nan=False
+    )
 
 
 class _HashedOptions(_Options):
@@ -56,6 +74,11 @@ class ChainingOptions(_HashedOptions):
         if value & (value - 1):
             raise ValueError("groups must be a power of two")
         return value
+
+    @model_validator(mode="after")
+    def _cells_fit(self) -> Self:
+        cells_within_budget(self.capacity, self.groups)
+        return self
 
 
 class RobinHoodOptions(_HashedOptions):
@@ -135,3 +158,8 @@ class AdaptiveOptions(_HashedOptions):
         if value & (value - 1):
             raise ValueError("groups must be a power of two")
         return value
+
+    @model_validator(mode="after")
+    def _cells_fit(self) -> Self:
+        cells_within_budget(self.capacity, self.groups)
+        return self

@@ -29,7 +29,8 @@ __all__ = [
     "spec_dict",
 ]
 
-MAX_CAPACITY: Final = 1 << 30
+MAX_CAPACITY: Final = 1 << 27  # the models' bounds (engine.maps.option_models)
+MAX_CELLS: Final = 1 << 27
 _Spec = TypeVar("_Spec")
 _INF: Final = float("inf")
 
@@ -140,8 +141,8 @@ def _checked(value: Any, rule: _Rule) -> Any:
             return _UNSURE
     elif type(value) is int and -(2**53) <= value <= 2**53:
         value = float(value)  # exactly, as the model converts it
-    elif type(value) is not float:
-        return _UNSURE
+    elif type(value) is not float or value != value or value in (_INF, -_INF):
+        return _UNSURE  # NaN and infinities: the model refuses them
     above_low = value >= low if low_included else value > low
     return value if above_low and value <= high else _UNSURE
 
@@ -169,6 +170,10 @@ def _quick(spec: type[_Spec], values: dict[str, Any]) -> _Spec | None:
     groups = out.get("groups", 4)
     if groups & (groups - 1):
         return None
+    if "groups" in rules:  # a chaining table: its cells must fit (see MAX_CELLS)
+        capacity = out.get("capacity", 8)
+        if (1 << max(0, capacity - 1).bit_length()) * groups > MAX_CELLS:
+            return None
     return spec(**out)
 
 

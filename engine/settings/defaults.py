@@ -23,6 +23,7 @@ __all__ = [
     "BACKEND",
     "ENV_PREFIX",
     "MAP_OPTIONS",
+    "MAX_LATENCY_SAMPLES",
     "MODES",
     "RESERVED_ENV",
     "DefaultHashing",
@@ -33,6 +34,8 @@ __all__ = [
     "settings_overridden",
 ]
 
+#: The latency reservoir holds this many samples at most (8 bytes each: 80 MB).
+MAX_LATENCY_SAMPLES: Final = 10_000_000
 ENV_PREFIX: Final = "ADHASH_"
 #: Variables with the prefix that are secrets, not settings (read where they are used).
 RESERVED_ENV: Final = frozenset({"ADHASH_SIGN_KEY", "ADHASH_TOKEN"})

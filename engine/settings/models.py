@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -20,9 +20,15 @@ from engine.errors import BadInputError, IOFailureError
 from engine.maps.base import BaseMap
 from engine.maps.factory import create_map
 from engine.maps.hashing import HashSpec
-from engine.maps.option_models import GuardrailConfig, HashName
+from engine.maps.option_models import (
+    MAX_CAPACITY,
+    GuardrailConfig,
+    HashName,
+    cells_within_budget,
+)
 from engine.settings.defaults import (
     ENV_PREFIX,
+    MAX_LATENCY_SAMPLES,
     MODES,
     RESERVED_ENV,
     Backend,
@@ -43,7 +49,7 @@ __all__ = [
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, allow_inf_nan=False)
 
 
 class HashingSettings(_Section):
@@ -82,21 +88,26 @@ def _power_of_two(value: int) -> int:
 
 
 class ChainingSettings(_Section):
-    capacity: int = Field(64, ge=1, le=1 << 30, description="initial buckets")
+    capacity: int = Field(64, ge=1, le=MAX_CAPACITY, description="initial buckets")
     max_load_factor: float = Field(0.75, gt=0.0, le=8.0)
     groups: int = Field(4, ge=1, le=64, description="groups per bucket, a power of two")
 
     _groups = field_validator("groups")(_power_of_two)
 
+    @model_validator(mode="after")
+    def _cells_fit(self) -> Self:
+        cells_within_budget(self.capacity, self.groups)
+        return self
+
 
 class RobinHoodSettings(_Section):
-    capacity: int = Field(64, ge=1, le=1 << 30, description="initial slots")
+    capacity: int = Field(64, ge=1, le=MAX_CAPACITY, description="initial slots")
     max_load_factor: float = Field(0.9, gt=0.0, le=1.0)
     deletion: Literal["backshift", "tombstone"] = "backshift"
 
 
 class AdaptiveSettings(_Section):
-    capacity: int = Field(64, ge=1, le=1 << 30)
+    capacity: int = Field(64, ge=1, le=MAX_CAPACITY)
     initial_backend: Literal["chaining", "robinhood"] = "chaining"
     groups: int = Field(4, ge=1, le=64)
 
@@ -107,9 +118,17 @@ class AdaptiveSettings(_Section):
     migration_batch: int = Field(32, ge=1, le=1 << 20)
     guardrails: GuardrailConfig = Field(default_factory=GuardrailConfig)
 
+    @model_validator(mode="after")
+    def _cells_fit(self) -> Self:
+        if self.initial_backend == "chaining":
+            cells_within_budget(self.capacity, self.groups)
+        return self
+
 
 class SamplingSettings(_Section):
-    latency_sample_k: int = Field(1000, ge=0, description="latency reservoir size; 0 disables")
+    latency_sample_k: int = Field(
+        1000, ge=0, le=MAX_LATENCY_SAMPLES, description="latency reservoir size; 0 disables"
+    )
     latency_sample_every: int = Field(128, ge=1, description="time every Nth operation")
 
 
@@ -171,10 +190,20 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+#: A settings file is a few KB; this refuses ``--config /dev/zero`` and the like.
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def _read_toml(path: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:
-            return tomllib.load(handle)
+            text = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(text) > MAX_CONFIG_BYTES:
+            raise BadInputError(
+                f"config file {path!r} is larger than {MAX_CONFIG_BYTES} bytes",
+                "a settings file is a few KB: see docs/config.md",
+            )
+        return tomllib.loads(text.decode("utf-8"))
     except FileNotFoundError:
         raise IOFailureError(f"config file {path!r} not found", "check the --config path") from None
     except IsADirectoryError:
@@ -184,6 +213,10 @@ def _read_toml(path: str) -> dict[str, Any]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadInputError(
             f"config file {path!r} is not valid TOML: {exc}", "see docs/config.md"
+        ) from None
+    except RecursionError:
+        raise BadInputError(
+            f"config file {path!r} nests too deeply to read", "see docs/config.md"
         ) from None
 
 

@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import csv
 import itertools
+import os
 import random
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Final, Literal
 
 from engine.errors import BadInputError, IOFailureError
 from engine.maps.adversarial import MAX_COLLISION_BITS, colliding_keys
-from engine.store.atomic import atomic_open
+from engine.store.atomic import atomic_open, resolve_output
 
 __all__ = ["PRESETS", "WorkloadSpec", "generate_rows", "write_workload"]
 
@@ -42,6 +44,14 @@ _CHUNK = 65_536
 _HOT_KEYS = 0.2
 _HOT_OPS = 0.8
 _ADVERSARIAL_POOL_MAX = 4096
+#: 10**9 rows are about 20 GB of CSV; the key space's names and weights take about
+#: 100 bytes a key in memory (1 GB at the ceiling); a skew past 10 puts every operation
+#: on the first key. The comparisons are also false for NaN, so NaN is refused too.
+MAX_OPS: Final = 1_000_000_000
+MAX_KEY_SPACE: Final = 10_000_000
+MAX_SKEW: Final = 10.0
+#: A generous upper bound on a row's bytes (op, a key of the key space, a 6-digit value).
+_ROW_BYTES: Final = 32
 
 
 @dataclass(frozen=True)
@@ -62,11 +72,14 @@ class WorkloadSpec:
 
     def validated(self) -> WorkloadSpec:
         checks = [
-            (self.ops > 0, "--ops must be positive"),
+            (0 < self.ops <= MAX_OPS, f"--ops must be between 1 and {MAX_OPS:,}"),
             (0.0 <= self.read_ratio <= 1.0, "--read-ratio must be between 0 and 1"),
             (0.0 <= self.del_ratio <= 1.0, "--del-ratio must be between 0 and 1"),
-            (self.key_skew >= 0.0, "--key-skew must not be negative"),
-            (self.key_space > 0, "--key-space must be positive"),
+            (0.0 <= self.key_skew <= MAX_SKEW, f"--key-skew must be between 0 and {MAX_SKEW}"),
+            (
+                0 < self.key_space <= MAX_KEY_SPACE,
+                f"--key-space must be between 1 and {MAX_KEY_SPACE:,}",
+            ),
             (0.0 <= self.adversarial_ratio <= 1.0, "--adversarial-ratio must be between 0 and 1"),
             (
                 1 <= self.adversarial_lowbits <= MAX_COLLISION_BITS,
@@ -216,10 +229,31 @@ def _sequential_rows(
         yield rows
 
 
+def check_disk_space(path: str, spec: WorkloadSpec) -> None:
+    """Refuse before writing when the workload would not fit on the disk that ``path``
+    lands on (regular files only: a device or FIFO takes what it is given)."""
+    target, status = resolve_output(path)
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        return
+    try:
+        usage = os.statvfs(target.parent)
+    except OSError:
+        return  # the write itself reports the folder's problem
+    free = usage.f_bavail * usage.f_frsize + (status.st_size if status else 0)
+    needed = spec.ops * _ROW_BYTES
+    if needed > free:
+        raise IOFailureError(
+            f"{path!r}: {spec.ops:,} rows need up to {needed / 1e9:.1f} GB but the disk has "
+            f"{free / 1e9:.1f} GB free",
+            "use fewer --ops or write to another disk",
+        )
+
+
 def write_workload(path: str, spec: WorkloadSpec) -> int:
     """Write the workload to ``path`` atomically; returns the number of rows. O(ops)."""
     total = 0
     spec = spec.validated()
+    check_disk_space(path, spec)
     try:
         with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
