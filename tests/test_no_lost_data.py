@@ -12,13 +12,24 @@ import csv
 import io
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cli_helpers import assert_envelope, assert_ok, run_engine, run_engine_many, write_rows
+from cli_helpers import (
+    ROOT,
+    assert_envelope,
+    assert_ok,
+    run_engine,
+    run_engine_many,
+    write_rows,
+)
 
 import engine
 from engine.store.atomic import atomic_write_text
@@ -258,3 +269,67 @@ def test_items_are_printed_as_csv(tmp_path: Path) -> None:
     code, out, _ = run_engine("--json", "items", "--snapshot", snap)
     assert {k: v for k, v in assert_ok(out, "items")["items"]} == pairs
     assert json.loads(out)["ok"] is True
+
+
+# ---------------------------------------------------------------------- 8. interrupts
+@pytest.fixture(scope="module")
+def long_workload(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("long") / "long.csv"
+    code, _, err = run_engine("generate-csv", "--ops", "3000000", "--outfile", path)
+    assert code == 0, err
+    return path
+
+
+def _interrupt_run(args: list[str], ready: Callable[[], bool]) -> tuple[int, str]:
+    """Start ``engine *args``, send SIGINT once ``ready()``, return (exit status, stderr)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not ready() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    return proc.returncode, err
+
+
+def test_an_interrupted_run_says_which_progressive_file_it_kept(
+    long_workload: Path, tmp_path: Path
+) -> None:
+    metrics = tmp_path / "metrics"
+    summary = tmp_path / "summary.json"
+    ndjson = metrics / "metrics.ndjson"
+    code, err = _interrupt_run(
+        [
+            *("run-csv", "--csv", str(long_workload), "--json-summary-out", str(summary)),
+            *("--metrics-out-dir", str(metrics), "--metrics-every-ops", "20000"),
+        ],
+        lambda: ndjson.exists() and ndjson.stat().st_size > 0,
+    )
+    assert code == 130
+    envelope = json.loads(err.strip().splitlines()[-1])
+    assert envelope["error"] == "Interrupted"
+    assert str(ndjson) in envelope["hint"] and "kept" in envelope["hint"]
+    assert not summary.exists()
+    lines = ndjson.read_text().splitlines()
+    assert lines and all(json.loads(line)["schema"] == "metrics.v1" for line in lines)
+
+
+def test_an_interrupted_run_without_progressive_outputs_says_none_were_left(
+    long_workload: Path, tmp_path: Path
+) -> None:
+    summary = tmp_path / "summary.json"
+    started = time.monotonic()
+    code, err = _interrupt_run(
+        ["run-csv", "--csv", str(long_workload), "--json-summary-out", str(summary)],
+        lambda: time.monotonic() - started > 1.0,
+    )
+    assert code == 130
+    envelope = json.loads(err.strip().splitlines()[-1])
+    assert envelope["hint"] == "no partial output files were left"
+    assert list(tmp_path.iterdir()) == []

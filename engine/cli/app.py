@@ -29,6 +29,8 @@ from engine.cli.output import (
     LOG,
     Output,
     configure_logging,
+    forget_progressive,
+    interrupted_hint,
     log_failure_to_file,
     print_error,
 )
@@ -203,6 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (see ``docs/error_envelope.md``)."""
     with contextlib.suppress(ValueError):  # only the main thread may set handlers
         signal.signal(signal.SIGTERM, _terminate)
+    forget_progressive()
     try:
         return _run(argv)
     except EngineError as exc:
@@ -213,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         envelope = {
             "error": "Interrupted",
             "detail": "stopped by a signal",
-            "hint": "no partial output files were left",
+            "hint": interrupted_hint(),
         }
         sys.stderr.write(json.dumps(envelope) + "\n")
         return 130

@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.cli.argtypes import finite_float
 from engine.cli.context import Context, SubParsers
-from engine.cli.output import LOG
+from engine.cli.output import LOG, keep_on_interrupt
 from engine.cli.snapshots import add_key_flag, load_map, save_map
 from engine.errors import BadInputError
 from engine.observe.metrics import MetricsProducer, NdjsonSink
@@ -169,6 +169,8 @@ def run(ctx: Context) -> int:
     sink = (
         NdjsonSink(args.metrics_out_dir, args.metrics_max_ticks) if args.metrics_out_dir else None
     )
+    if sink is not None:
+        keep_on_interrupt(str(sink.path), "the ticks up to the stop, each a complete line")
     server = None
     if args.metrics_port is not None:
         from engine.observe.prometheus import MetricsServer  # prometheus-client: only when serving

@@ -10,9 +10,39 @@ from typing import Any
 
 from engine.errors import EngineError
 
-__all__ = ["Output", "configure_logging", "log_failure_to_file", "print_error"]
+__all__ = [
+    "Output",
+    "configure_logging",
+    "forget_progressive",
+    "interrupted_hint",
+    "keep_on_interrupt",
+    "log_failure_to_file",
+    "print_error",
+]
 
 LOG = logging.getLogger("engine")
+
+#: Files this command writes as it goes (not atomically), and what a stop leaves in them.
+_PROGRESSIVE: dict[str, str] = {}
+
+
+def keep_on_interrupt(path: str, what: str) -> None:
+    """Record that ``path`` is written as the command runs, so an interrupted command's
+    envelope says that it was kept and what it holds (``what``)."""
+    _PROGRESSIVE[path] = what
+
+
+def forget_progressive() -> None:
+    """Start a command with no progressive outputs recorded."""
+    _PROGRESSIVE.clear()
+
+
+def interrupted_hint() -> str:
+    """The interrupted envelope's hint: what was kept, and that nothing else was written."""
+    if not _PROGRESSIVE:
+        return "no partial output files were left"
+    kept = "; ".join(f"{path} ({what})" for path, what in _PROGRESSIVE.items())
+    return f"kept {kept}; the atomic outputs (summary, snapshot) were not written"
 
 
 class _JsonFormatter(logging.Formatter):
