@@ -6,15 +6,19 @@ LF or CRLF line ends; RFC 4180 quoting; blank lines are skipped. Every problem i
 with the data row (1-based, header excluded), the column and the reason.
 
 Reading streams the file through :mod:`csv`, so memory does not grow with the rows.
+The path ``-`` reads standard input, and a FIFO or character device (``<(cmd)``,
+``/dev/stdin``) is read as the stream it is: one pass, line by line, with the byte limit
+counted as it goes and a bad byte reported at its exact row.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import stat
+import sys
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Final
 
 from engine.errors import BadInputError, IOFailureError, PolicyError
@@ -34,6 +38,9 @@ HEADER: Final = ("op", "key", "value")
 OPS: Final = ("put", "get", "del")
 DEFAULT_MAX_ROWS: Final = 50_000_000
 DEFAULT_MAX_BYTES: Final = 2 * 1024**3
+#: The path that reads standard input, and how messages name it.
+STDIN: Final = "-"
+STDIN_NAME: Final = "<stdin>"
 MAX_FIELD_BYTES: Final = 1 << 20
 
 
@@ -89,22 +96,34 @@ class WorkloadFile:
     """
 
     def __init__(self, path: str | os.PathLike[str], limits: CsvLimits | None = None) -> None:
-        self.path = str(path)
+        self.path = STDIN_NAME if str(path) == STDIN else str(path)
+        self._source = str(path)
         self.limits = limits or CsvLimits()
+        #: True for standard input, a FIFO or a device: read once, as a stream
+        self.streaming = False
+        #: bytes in the file; for a stream, the bytes read so far
         self.size = self._check_file()
         self._handle: IO[str] | None = None
+        self._raw: IO[bytes] | None = None
         self.columns: tuple[int, int, int] = (0, 1, 2)
         self.blank_lines = 0
 
     def _check_file(self) -> int:
+        if self._source == STDIN:
+            self.streaming = True
+            return 0
         try:
-            size = Path(self.path).stat().st_size
+            status = os.stat(self._source)
         except FileNotFoundError:
             raise IOFailureError(f"{self.path}: no such file", "check the --csv path") from None
         except OSError as exc:
             raise IOFailureError(f"{self.path}: {exc.strerror or exc}") from None
-        if Path(self.path).is_dir():
+        if stat.S_ISDIR(status.st_mode):
             raise IOFailureError(f"{self.path}: is a folder, not a CSV file")
+        if not stat.S_ISREG(status.st_mode):
+            self.streaming = True  # a FIFO, a device: its size says nothing
+            return 0
+        size = status.st_size
         limit = self.limits.max_bytes
         if limit and size > limit:
             raise PolicyError(
@@ -118,12 +137,16 @@ class WorkloadFile:
     def reader(self) -> Iterator[list[str]]:
         """A csv reader positioned after a validated header. Close with :meth:`close`."""
         csv.field_size_limit(MAX_FIELD_BYTES)
-        try:
-            handle = open(self.path, encoding="utf-8-sig", newline="")  # noqa: SIM115
-        except OSError as exc:
-            raise IOFailureError(f"{self.path}: {exc.strerror or exc}") from None
-        self._handle = handle
-        reader = csv.reader(handle, strict=True)
+        reader: Iterator[list[str]]
+        if self.streaming:
+            reader = csv.reader(self._stream_lines(), strict=True)
+        else:
+            try:
+                handle = open(self.path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+            except OSError as exc:
+                raise IOFailureError(f"{self.path}: {exc.strerror or exc}") from None
+            self._handle = handle
+            reader = csv.reader(handle, strict=True)
         try:
             header = next(reader, None)
         except UnicodeDecodeError as exc:
@@ -144,10 +167,39 @@ class WorkloadFile:
         self.columns = (names.index("op"), names.index("key"), names.index("value"))
         return reader
 
+    def _stream_lines(self) -> Iterator[str]:
+        """The stream's lines, decoded one by one (so a bad byte is found at its own line),
+        with the byte limit checked as they arrive. O(1) memory beyond one line."""
+        if self._source == STDIN:
+            raw: IO[bytes] = sys.stdin.buffer
+        else:
+            try:
+                raw = open(self._source, "rb")  # noqa: SIM115
+            except OSError as exc:
+                raise IOFailureError(f"{self.path}: {exc.strerror or exc}") from None
+            self._raw = raw
+        limit = self.limits.max_bytes
+        self.size = 0
+        first = True
+        for line in raw:
+            self.size += len(line)
+            if limit and self.size > limit:
+                raise PolicyError(
+                    f"{self.path}: more than {limit} bytes read, past the limit",
+                    "raise --csv-max-bytes (0 disables the check) if the input is trusted",
+                )
+            if first:
+                line = line.removeprefix(b"\xef\xbb\xbf")
+                first = False
+            yield line.decode("utf-8")
+
     def close(self) -> None:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
 
     def bad_row(self, row: list[str], number: int) -> WorkloadError | None:
         """Why ``row`` (data row ``number``) is invalid, or None when it is valid."""
@@ -177,6 +229,9 @@ class WorkloadFile:
 
         Text is decoded in blocks, so a bad byte surfaces at the start of its block; the
         row is then found by a second, line-by-line pass (only on this error path)."""
+        if isinstance(exc, UnicodeDecodeError) and self.streaming:
+            # decoded line by line: the line that failed is the row being read
+            return WorkloadError(self.path, number, None, f"not UTF-8 text ({exc.reason})")
         if isinstance(exc, UnicodeDecodeError):
             row, column = self._first_undecodable_row()
             return WorkloadError(self.path, row, column, f"not UTF-8 text ({exc.reason})")
@@ -260,10 +315,11 @@ class WorkloadFile:
 
     def validate(self) -> WorkloadSummary:
         """Read the whole file, checking every row (``--dry-run``). O(rows), O(1) memory."""
-        summary = WorkloadSummary(bytes=self.size)
+        summary = WorkloadSummary()
         ops = summary.ops
         for op, _key, _value in self.rows():
             ops[op] += 1
+        summary.bytes = self.size
         summary.rows = sum(ops.values())
         summary.blank_lines = self.blank_lines
         return summary
