@@ -27,6 +27,7 @@ __all__ = [
     "ROOT",
     "assert_envelope",
     "assert_ok",
+    "prometheus_tool",
     "run_engine",
     "run_engine_in_process",
     "run_engine_many",
@@ -34,6 +35,19 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def prometheus_tool(name: str) -> str | None:
+    """``prometheus`` or ``promtool``: from ``PROMETHEUS_BIN``/``PROMTOOL_BIN`` (set by
+    tests/run.sh), else the copy it unpacks into ``.cache/prometheus``, else PATH."""
+    import shutil
+
+    variable = {"prometheus": "PROMETHEUS_BIN", "promtool": "PROMTOOL_BIN"}[name]
+    unpacked = ROOT / ".cache" / "prometheus" / "usr" / "bin" / name
+    for candidate in (os.environ.get(variable), str(unpacked)):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return shutil.which(name)
 
 #: envelope ``error`` code -> process exit status (``engine.errors``)
 EXIT_CODES: dict[str, int] = {"BadInput": 2, "Invariant": 3, "Policy": 4, "IO": 5}

@@ -8,9 +8,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 UV_VERSION="0.13.9"
 # Debian packages: what Qt needs to render offscreen (fonts-dejavu-core so text is not
-# boxes), and a real Prometheus server for the metrics integration test.
+# boxes), and python3-venv for a pinned uv beside Debian's own python3 (which has no pip).
 QT_DEBS=(libegl1 libgl1 libfontconfig1 libglib2.0-0 libdbus-1-3 libxkbcommon0 fonts-dejavu-core
-         prometheus)
+         python3-venv)
+# A real Prometheus for the metrics integration test: Debian's package, unpacked into
+# .cache/ and never installed, because installing it enables and starts a daemon on :9090.
+PROMETHEUS_DIR=".cache/prometheus"
 
 banner() {
     printf '\n==> %s\n' "$*"
@@ -32,15 +35,34 @@ if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     fi
 fi
 
-# (b) uv
-if command -v uv >/dev/null 2>&1; then
+# (b) uv, pinned: the one on PATH if it is this version, else its own venv in .uv/
+if command -v uv >/dev/null 2>&1 && [[ "$(uv --version 2>/dev/null)" == "uv ${UV_VERSION}"* ]]; then
     UV=(uv)
 else
-    banner "pip install uv==${UV_VERSION}"
-    python3 -m pip install --quiet "uv==${UV_VERSION}" \
-        || python3 -m pip install --quiet --break-system-packages "uv==${UV_VERSION}"
-    # `python3 -m uv` works even when pip's script folder is not on PATH.
-    UV=(python3 -m uv)
+    if [[ ! -x .uv/bin/uv ]] || [[ "$(.uv/bin/uv --version 2>/dev/null)" != "uv ${UV_VERSION}"* ]]; then
+        banner "uv ${UV_VERSION} in .uv/"
+        rm -rf .uv
+        python3 -m venv .uv
+        .uv/bin/python -m pip install --quiet --disable-pip-version-check "uv==${UV_VERSION}"
+    fi
+    UV=(.uv/bin/uv)
+fi
+
+# (b2) Prometheus, unpacked (see PROMETHEUS_DIR above); the test skips without it
+if [[ ! -x "${PROMETHEUS_DIR}/usr/bin/prometheus" ]] && command -v apt-get >/dev/null 2>&1; then
+    banner "unpack Debian's prometheus into ${PROMETHEUS_DIR} (not installed: no service)"
+    download="$(mktemp -d)"
+    if (cd "$download" && apt-get download prometheus >/dev/null 2>&1); then
+        mkdir -p "$PROMETHEUS_DIR"
+        dpkg-deb -x "$download"/prometheus_*.deb "$PROMETHEUS_DIR"
+    else
+        echo "could not download Debian's prometheus: the Prometheus integration test will skip"
+    fi
+    rm -rf "$download"
+fi
+if [[ -x "${PROMETHEUS_DIR}/usr/bin/prometheus" ]]; then
+    export PROMETHEUS_BIN="$PWD/${PROMETHEUS_DIR}/usr/bin/prometheus"
+    export PROMTOOL_BIN="$PWD/${PROMETHEUS_DIR}/usr/bin/promtool"
 fi
 
 # (c) the locked environment in .venv

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from cli_helpers import prometheus_tool
 from prometheus_client import CollectorRegistry, generate_latest
 
 import engine
@@ -17,7 +17,7 @@ from engine.observe.metrics import MetricsProducer
 from engine.observe.prometheus import TickCollector
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-PROMTOOL = shutil.which("promtool")
+PROMTOOL = prometheus_tool("promtool")
 
 
 def _served_names() -> set[str]:

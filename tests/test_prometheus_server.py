@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import time
@@ -13,12 +12,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from cli_helpers import start_replay_serving_metrics
+from cli_helpers import prometheus_tool, start_replay_serving_metrics
 
-PROMETHEUS = shutil.which("prometheus")
+PROMETHEUS = prometheus_tool("prometheus")
 pytestmark = pytest.mark.skipif(
     PROMETHEUS is None,
-    reason="Debian's prometheus package is not installed (tests/run.sh installs it as root)",
+    reason="no prometheus binary (tests/run.sh unpacks Debian's package into .cache/)",
 )
 
 

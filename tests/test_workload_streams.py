@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from cli_helpers import ROOT, assert_envelope, assert_ok, run_engine
 
-COUNTS = ("total_ops", "ops", "final_size", "get_hits", "del_hits", "final_backend", "probe_histogram")
+COUNTS = (
+    "total_ops", "ops", "final_size", "get_hits", "del_hits", "final_backend", "probe_histogram"
+)
 
 
 def _engine_with_stdin(data: bytes, *args: str) -> tuple[int, str, str]:
