@@ -40,7 +40,7 @@ def served(tmp_path: Path) -> Iterator[tuple[int, Path, MetricsStore]]:
     store = MetricsStore(str(source), history_limit=50)
     running = serve(store, "127.0.0.1", 0, token=TOKEN, follow=True, rate=1000, burst=5000)
     httpd = next(running)
-    yield httpd.server_port, source, store
+    yield httpd.port, source, store
     running.close()
 
 
@@ -121,7 +121,7 @@ def test_rate_limit_answers_429(tmp_path: Path) -> None:
     source = tmp_path / "m.ndjson"
     _write_ticks(source, 2)
     running = serve(MetricsStore(str(source)), "127.0.0.1", 0, rate=1, burst=5)
-    port = next(running).server_port
+    port = next(running).port
     try:
         statuses = [_get(port, "/healthz", token=None)[0] for _ in range(12)]
     finally:
@@ -172,7 +172,7 @@ def test_tls(tmp_path: Path) -> None:
     source = tmp_path / "m.ndjson"
     _write_ticks(source, 2)
     running = serve(MetricsStore(str(source)), "127.0.0.1", 0, tls=(str(cert), str(key)))
-    port = next(running).server_port
+    port = next(running).port
     try:
         context = ssl.create_default_context(cafile=str(cert))
         context.check_hostname = False

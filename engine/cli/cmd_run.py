@@ -173,10 +173,12 @@ def run(ctx: Context) -> int:
         keep_on_interrupt(str(sink.path), "the ticks up to the stop, each a complete line")
     server = None
     if args.metrics_port is not None:
-        from engine.observe.prometheus import MetricsServer  # prometheus-client: only when serving
+        from engine.observe.endpoint import MetricsServer  # prometheus-client, uvicorn
+        from engine.observe.http import warn_if_exposed
 
+        warn_if_exposed(args.metrics_host, None, "the metrics endpoint")
         server = MetricsServer(args.metrics_host, args.metrics_port)
-        LOG.info("serving metrics on http://%s:%d/metrics", server.host, server.port)
+        LOG.info("serving metrics on %s/metrics", server.url)
     producer = MetricsProducer()
     ticking = sink is not None or server is not None
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import threading
 
+from engine.cli.argtypes import finite_float
 from engine.cli.context import Context, SubParsers
 from engine.cli.output import LOG
 from engine.errors import BadInputError
 from engine.settings.secrets import read_secret
 
 __all__ = ["add_parser"]
+
+#: Not 9090, which is Prometheus's own (engine.observe.http.DEFAULT_PORT: kept in step).
+DEFAULT_PORT = 9477
 
 
 def add_parser(sub: SubParsers) -> None:
@@ -22,11 +26,25 @@ def add_parser(sub: SubParsers) -> None:
     p.add_argument("--source", required=True, help="metrics.ndjson written by run-csv")
     p.add_argument("--follow", action="store_true", help="keep reading as the file grows")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=9090, help="port (0 picks a free one)")
+    p.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any)"
+    )
     p.add_argument("--token-file", help="require this bearer token (or set ADHASH_TOKEN)")
     p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", help="and this private key (PEM)")
     p.add_argument("--history-limit", type=int, default=1000, help="ticks kept in memory")
+    p.add_argument(
+        "--request-timeout",
+        type=finite_float,
+        default=10.0,
+        help="seconds a connection may take to send a request head (default 10)",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=256,
+        help="open connections served at once; more get 503 (default 256)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -38,15 +56,29 @@ def run(ctx: Context) -> int:
         raise BadInputError("--history-limit must be between 1 and 1,000,000")
     if bool(args.tls_cert) != bool(args.tls_key):
         raise BadInputError("--tls-cert and --tls-key go together")
-    from engine.observe.server import MetricsStore, serve  # prometheus-client, pydantic
+    if not 0.1 <= args.request_timeout <= 3600:
+        raise BadInputError("--request-timeout must be between 0.1 and 3600 seconds")
+    if not 1 <= args.max_connections <= 100_000:
+        raise BadInputError("--max-connections must be between 1 and 100,000")
+    from engine.observe.http import warn_if_exposed
+    from engine.observe.server import MetricsStore, serve  # uvicorn, prometheus-client
 
     token = read_secret(args.token_file, os.environ.get("ADHASH_TOKEN"), "token")
+    warn_if_exposed(args.host, token, "engine serve")
     store = MetricsStore(args.source, history_limit=args.history_limit)
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
-    running = serve(store, args.host, args.port, token=token, follow=args.follow, tls=tls)
-    httpd = next(running)
-    scheme = "https" if tls else "http"
-    url = f"{scheme}://{args.host}:{httpd.server_port}"
+    running = serve(
+        store,
+        args.host,
+        args.port,
+        token=token,
+        follow=args.follow,
+        tls=tls,
+        request_timeout=args.request_timeout,
+        max_connections=args.max_connections,
+    )
+    server = next(running)
+    url = server.url
     LOG.info("serving %s from %s", url, args.source)
     ctx.out.result(
         {"url": url, "ticks": len(store.ticks), "token_required": token is not None},

@@ -12,7 +12,6 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -22,9 +21,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from engine.errors import IOFailureError
-
-__all__ = ["LATENCY_BUCKETS", "PROBE_BUCKETS", "MetricsServer", "TickCollector"]
+__all__ = ["LATENCY_BUCKETS", "PROBE_BUCKETS", "TickCollector"]
 
 LATENCY_BUCKETS = (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 1e-2)
 PROBE_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 32, 64, 128)
@@ -121,34 +118,3 @@ def _probe_family(pairs: list[list[int]]) -> HistogramMetricFamily:
     family = HistogramMetricFamily("hashmap_probe_length", "probes per operation")
     family.add_metric([], _cumulative(PROBE_BUCKETS, counts), float(total))
     return family
-
-
-class MetricsServer:
-    """``/metrics`` on ``host:port`` (0 picks a free port) until :meth:`close`."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.collector = TickCollector()
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(self.collector)
-        try:
-            self._server, self._thread = start_http_server(port, addr=host, registry=self.registry)
-        except OSError as exc:
-            raise IOFailureError(
-                f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}",
-                "pick a free port, or 0 for any",
-            ) from None
-        self.host = host
-        self.port = int(self._server.server_port)
-
-    def close(self, wait: bool = False) -> None:
-        """Stop serving. Without ``wait`` the stop runs in the background: the serving
-        loop notices it within half a second, which a finished run need not sit out."""
-
-        def stop() -> None:
-            self._server.shutdown()
-            self._server.server_close()
-
-        if wait:
-            stop()
-        else:
-            threading.Thread(target=stop, daemon=True).start()

@@ -5,36 +5,43 @@ appends) into bounded memory, and serves:
 
 ``/api/metrics`` latest tick · ``/api/metrics/history?limit=N`` last N ticks ·
 ``/api/events`` structural events · ``/api/metrics/histogram/latency`` and
-``/api/metrics/histogram/probe`` · ``/metrics`` Prometheus exposition · ``/healthz``.
+``/api/metrics/histogram/probe`` · ``/metrics`` Prometheus exposition (prometheus-client's
+ASGI app) · ``/healthz`` and ``/readyz``.
 
-Security: binds 127.0.0.1 unless told otherwise; with a token (``ADHASH_TOKEN`` or
-``--token-file``) every endpoint but ``/healthz`` needs ``Authorization: Bearer <token>``
-(compared in constant time); only GET and HEAD; no request bodies; request lines and
-headers are bounded by the standard library's limits; a per-client token bucket limits
-the request rate (429); history and events are bounded deques. Optional TLS.
+Served by :mod:`engine.observe.http` (Starlette on uvicorn: timeouts, a connection cap,
+JSON errors, per-connection TLS, access logs). Binds 127.0.0.1 unless told otherwise;
+with a token (``ADHASH_TOKEN`` or ``--token-file``) every endpoint but ``/healthz`` and
+``/readyz`` needs ``Authorization: Bearer <token>``; a per-client token bucket limits the
+request rate (429); history and events are bounded deques. See ``docs/server.md``.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
-import ssl
 import threading
-import time
 from collections import deque
 from collections.abc import Generator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, make_asgi_app
 from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
-from engine.errors import BadInputError, IOFailureError
+from engine.errors import IOFailureError
+from engine.observe.http import (
+    Guard,
+    HttpOptions,
+    RateLimiter,
+    ServerThread,
+    json_app,
+    json_error,
+)
 from engine.observe.prometheus import TickCollector
 from engine.observe.schema import MetricsTick
 
-__all__ = ["MetricsStore", "serve"]
+__all__ = ["MetricsStore", "metrics_app", "serve"]
 
 MAX_LIMIT = 10_000
 
@@ -97,106 +104,56 @@ class MetricsStore:
             return list(self.events)
 
 
-class _RateLimiter:
-    """A token bucket per client address: ``rate`` requests/s, bursts of ``burst``."""
+class _Prometheus:
+    """prometheus-client's ASGI app for ``/metrics`` (an object, so the router treats it
+    as an ASGI app rather than a request handler)."""
 
-    def __init__(self, rate: float, burst: int, clients: int = 1024) -> None:
-        self.rate, self.burst = rate, burst
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._clients = clients
-        self._lock = threading.Lock()
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.app = make_asgi_app(registry)
 
-    def allow(self, client: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(client, (float(self.burst), now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if len(self._buckets) >= self._clients and client not in self._buckets:
-                self._buckets.clear()  # bounded memory: forget everyone rather than grow
-            if tokens < 1:
-                self._buckets[client] = (tokens, now)
-                return False
-            self._buckets[client] = (tokens - 1, now)
-            return True
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
 
 
-def _make_handler(store: MetricsStore, token: bytes | None, limiter: _RateLimiter) -> type:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "engine-serve"
-        sys_version = ""
+def metrics_app(
+    store: MetricsStore, *, token: bytes | None = None, limiter: RateLimiter | None = None
+) -> Guard:
+    """The metrics API over ``store`` as an ASGI app (see the module docstring)."""
 
-        def log_message(self, format: str, *args: Any) -> None:
-            return  # quiet: requests are not logged to stderr
+    async def latest(request: Request) -> Response:
+        return JSONResponse(store.latest() or {})
 
-        def _send(self, status: int, body: bytes, kind: str = "application/json") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
+    async def history(request: Request) -> Response:
+        raw = request.query_params.get("limit", "100")
+        if not raw.isdigit() or not 0 <= int(raw) <= MAX_LIMIT:
+            return json_error(400, "BadRequest", f"limit must be an int 0..{MAX_LIMIT}")
+        return JSONResponse({"ticks": store.history(int(raw))})
 
-        def _json(self, status: int, data: Any) -> None:
-            self._send(status, json.dumps(data).encode())
+    async def events(request: Request) -> Response:
+        return JSONResponse({"events": store.event_list()})
 
-        def _error(self, status: int, error: str, detail: str) -> None:
-            self._json(status, {"error": error, "detail": detail})
+    async def latency(request: Request) -> Response:
+        return JSONResponse({"latency_ns": (store.latest() or {}).get("latency_ns", {})})
 
-        def do_POST(self) -> None:
-            self._error(405, "MethodNotAllowed", "only GET and HEAD are served")
+    async def probe(request: Request) -> Response:
+        return JSONResponse({"probe_hist": (store.latest() or {}).get("probe_hist", [])})
 
-        do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_POST
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": True, "ticks": len(store.ticks)})
 
-        def do_HEAD(self) -> None:
-            self.do_GET()
-
-        def do_GET(self) -> None:
-            if not limiter.allow(self.client_address[0]):
-                self._error(429, "TooManyRequests", "slow down")
-                return
-            if self.headers.get("Content-Length", "0") not in ("", "0"):
-                self._error(413, "PayloadTooLarge", "requests take no body")
-                return
-            try:
-                url = urlsplit(self.path)
-                query = parse_qs(url.query, max_num_fields=8, strict_parsing=False)
-            except ValueError:
-                self._error(400, "BadRequest", "malformed query")
-                return
-            if url.path == "/healthz":
-                self._json(200, {"ok": True, "ticks": len(store.ticks)})
-                return
-            if token is not None:
-                given = self.headers.get("Authorization", "")
-                expected = b"Bearer " + token
-                if not hmac.compare_digest(given.encode("latin-1", "replace"), expected):
-                    self._error(401, "Unauthorized", "send Authorization: Bearer <token>")
-                    return
-            self._route(url.path, query)
-
-        def _route(self, path: str, query: dict[str, list[str]]) -> None:
-            latest = store.latest()
-            if path == "/api/metrics":
-                self._json(200, latest or {})
-            elif path == "/api/metrics/history":
-                raw = query.get("limit", ["100"])[-1]
-                if not raw.isdigit() or not 0 <= int(raw) <= MAX_LIMIT:
-                    self._error(400, "BadRequest", f"limit must be an int 0..{MAX_LIMIT}")
-                    return
-                self._json(200, {"ticks": store.history(int(raw))})
-            elif path == "/api/events":
-                self._json(200, {"events": store.event_list()})
-            elif path == "/api/metrics/histogram/latency":
-                self._json(200, {"latency_ns": (latest or {}).get("latency_ns", {})})
-            elif path == "/api/metrics/histogram/probe":
-                self._json(200, {"probe_hist": (latest or {}).get("probe_hist", [])})
-            elif path == "/metrics":
-                self._send(200, generate_latest(store.registry), "text/plain; version=0.0.4")
-            else:
-                self._error(404, "NotFound", f"no endpoint {path[:100]!r}")
-
-    return Handler
+    app = json_app(
+        [
+            Route("/api/metrics", latest),
+            Route("/api/metrics/history", history),
+            Route("/api/events", events),
+            Route("/api/metrics/histogram/latency", latency),
+            Route("/api/metrics/histogram/probe", probe),
+            Route("/metrics", _Prometheus(store.registry), methods=["GET", "HEAD"]),
+            Route("/healthz", healthz),
+            Route("/readyz", healthz),
+        ]
+    )
+    return Guard(app, token=token, limiter=limiter or RateLimiter(200.0, 400))
 
 
 def serve(
@@ -209,24 +166,21 @@ def serve(
     tls: tuple[str, str] | None = None,
     rate: float = 200.0,
     burst: int = 400,
-) -> Generator[ThreadingHTTPServer, None, None]:
-    """Start serving in a thread; yields the server (its ``server_port`` is bound) and
-    stops it when the generator is closed."""
+    request_timeout: float = 10.0,
+    max_connections: int = 256,
+) -> Generator[ServerThread, None, None]:
+    """Start serving in a thread; yields the server (its ``port`` is bound) and stops it
+    when the generator is closed."""
     store.read_new()
-    handler = _make_handler(store, token, _RateLimiter(rate, burst))
-    try:
-        httpd = ThreadingHTTPServer((host, port), handler)
-    except OSError as exc:
-        raise IOFailureError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    httpd.daemon_threads = True
-    if tls is not None:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        try:
-            context.load_cert_chain(certfile=tls[0], keyfile=tls[1])
-        except (OSError, ssl.SSLError) as exc:
-            httpd.server_close()
-            raise BadInputError(f"cannot use the TLS certificate or key: {exc}") from None
-        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    app = metrics_app(store, token=token, limiter=RateLimiter(rate, burst))
+    options = HttpOptions(
+        host=host,
+        port=port,
+        tls=tls,
+        request_timeout=request_timeout,
+        max_connections=max_connections,
+    )
+    server = ServerThread(app, options)
     stop = threading.Event()
 
     def follower() -> None:
@@ -236,14 +190,10 @@ def serve(
             except IOFailureError:
                 continue
 
-    threads = [threading.Thread(target=httpd.serve_forever, daemon=True)]
     if follow:
-        threads.append(threading.Thread(target=follower, daemon=True))
-    for thread in threads:
-        thread.start()
+        threading.Thread(target=follower, daemon=True).start()
     try:
-        yield httpd
+        yield server
     finally:
         stop.set()
-        httpd.shutdown()
-        httpd.server_close()
+        server.stop()
