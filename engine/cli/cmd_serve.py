@@ -20,10 +20,13 @@ DEFAULT_PORT = 9477
 def add_parser(sub: SubParsers) -> None:
     p = sub.add_parser(
         "serve",
-        help="serve a metrics.ndjson file as a JSON API and Prometheus /metrics",
-        description="Serve ticks from FILE.ndjson (during or after a run) until stopped.",
+        help="serve metrics (JSON API, Prometheus /metrics) and a job API over HTTP",
+        description=(
+            "Serve the ticks of FILE.ndjson (during or after a run), and with --workload-dir "
+            "run workloads as jobs for other programs, until stopped. See docs/server.md."
+        ),
     )
-    p.add_argument("--source", required=True, help="metrics.ndjson written by run-csv")
+    p.add_argument("--source", help="metrics.ndjson written by run-csv")
     p.add_argument("--follow", action="store_true", help="keep reading as the file grows")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument(
@@ -45,6 +48,18 @@ def add_parser(sub: SubParsers) -> None:
         default=256,
         help="open connections served at once; more get 503 (default 256)",
     )
+    jobs = p.add_argument_group("jobs (POST /api/jobs/...)")
+    jobs.add_argument(
+        "--workload-dir",
+        action="append",
+        default=[],
+        help="jobs may read workloads from this folder (repeatable); jobs are off without it",
+    )
+    jobs.add_argument("--jobs-dir", help="job folders go here (default: a new temporary one)")
+    jobs.add_argument("--job-workers", type=int, default=1, help="jobs run at once (default 1)")
+    jobs.add_argument(
+        "--max-queued-jobs", type=int, default=16, help="jobs that may wait (default 16)"
+    )
     p.set_defaults(handler=run)
 
 
@@ -60,29 +75,61 @@ def run(ctx: Context) -> int:
         raise BadInputError("--request-timeout must be between 0.1 and 3600 seconds")
     if not 1 <= args.max_connections <= 100_000:
         raise BadInputError("--max-connections must be between 1 and 100,000")
+    if not args.source and not args.workload_dir:
+        raise BadInputError(
+            "nothing to serve", "give --source FILE.ndjson, --workload-dir DIR for jobs, or both"
+        )
+    if not 1 <= args.job_workers <= 64 or not 1 <= args.max_queued_jobs <= 10_000:
+        raise BadInputError("--job-workers must be 1..64 and --max-queued-jobs 1..10,000")
     from engine.observe.http import warn_if_exposed
+    from engine.observe.jobs import JobManager, WorkloadFolders
     from engine.observe.server import MetricsStore, serve  # uvicorn, prometheus-client
 
     token = read_secret(args.token_file, os.environ.get("ADHASH_TOKEN"), "token")
     warn_if_exposed(args.host, token, "engine serve")
-    store = MetricsStore(args.source, history_limit=args.history_limit)
+    store = MetricsStore(args.source, history_limit=args.history_limit) if args.source else None
+    jobs = None
+    if args.workload_dir:
+        folders = WorkloadFolders(args.workload_dir)
+        jobs = JobManager(
+            folders,
+            args.jobs_dir,
+            workers=args.job_workers,
+            max_queued=args.max_queued_jobs,
+        )
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
-    running = serve(
-        store,
-        args.host,
-        args.port,
-        token=token,
-        follow=args.follow,
-        tls=tls,
-        request_timeout=args.request_timeout,
-        max_connections=args.max_connections,
-    )
-    server = next(running)
+    try:
+        running = serve(
+            store,
+            args.host,
+            args.port,
+            token=token,
+            follow=args.follow,
+            tls=tls,
+            request_timeout=args.request_timeout,
+            max_connections=args.max_connections,
+            jobs=jobs,
+        )
+        server = next(running)
+    except BaseException:
+        if jobs is not None:
+            jobs.close()
+        raise
     url = server.url
-    LOG.info("serving %s from %s", url, args.source)
+    ticks = len(store.ticks) if store is not None else 0
+    LOG.info("serving %s (metrics: %s, jobs: %s)", url, args.source or "none",
+             "in " + str(jobs.root) if jobs is not None else "off")
+    serving = f"serving {url}"
+    serving += f" ({ticks} ticks)" if store is not None else ""
+    serving += f"; jobs in {jobs.root}" if jobs is not None else ""
     ctx.out.result(
-        {"url": url, "ticks": len(store.ticks), "token_required": token is not None},
-        f"serving {url} ({len(store.ticks)} ticks; Ctrl-C to stop)",
+        {
+            "url": url,
+            "ticks": ticks,
+            "token_required": token is not None,
+            "jobs_dir": str(jobs.root) if jobs is not None else None,
+        },
+        serving + "; Ctrl-C to stop",
     )
     try:
         threading.Event().wait()

@@ -38,6 +38,9 @@ from engine.observe.http import (
     json_app,
     json_error,
 )
+from engine.observe.jobs import JobManager
+from engine.observe.jobs_api import job_routes
+from engine.observe.openapi import openapi_document
 from engine.observe.prometheus import TickCollector
 from engine.observe.schema import MetricsTick
 
@@ -116,48 +119,76 @@ class _Prometheus:
 
 
 def metrics_app(
-    store: MetricsStore, *, token: bytes | None = None, limiter: RateLimiter | None = None
+    store: MetricsStore | None,
+    *,
+    token: bytes | None = None,
+    limiter: RateLimiter | None = None,
+    jobs: JobManager | None = None,
+    request_timeout: float = 10.0,
 ) -> Guard:
-    """The metrics API over ``store`` as an ASGI app (see the module docstring)."""
+    """The server as an ASGI app: the metrics API over ``store`` (when given), the job
+    API over ``jobs`` (when given), health, readiness and the OpenAPI document."""
+
+    def current() -> dict[str, Any]:
+        return (store.latest() if store is not None else None) or {}
 
     async def latest(request: Request) -> Response:
-        return JSONResponse(store.latest() or {})
+        return JSONResponse(current())
 
     async def history(request: Request) -> Response:
         raw = request.query_params.get("limit", "100")
         if not raw.isdigit() or not 0 <= int(raw) <= MAX_LIMIT:
             return json_error(400, "BadRequest", f"limit must be an int 0..{MAX_LIMIT}")
-        return JSONResponse({"ticks": store.history(int(raw))})
+        return JSONResponse({"ticks": store.history(int(raw)) if store is not None else []})
 
     async def events(request: Request) -> Response:
-        return JSONResponse({"events": store.event_list()})
+        return JSONResponse({"events": store.event_list() if store is not None else []})
 
     async def latency(request: Request) -> Response:
-        return JSONResponse({"latency_ns": (store.latest() or {}).get("latency_ns", {})})
+        return JSONResponse({"latency_ns": current().get("latency_ns", {})})
 
     async def probe(request: Request) -> Response:
-        return JSONResponse({"probe_hist": (store.latest() or {}).get("probe_hist", [])})
+        return JSONResponse({"probe_hist": current().get("probe_hist", [])})
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"ok": True, "ticks": len(store.ticks)})
+        return JSONResponse({"ok": True, "ticks": len(store.ticks) if store is not None else 0})
 
-    app = json_app(
-        [
+    async def readyz(request: Request) -> Response:
+        ready = jobs is None or jobs.ready
+        body = {"ready": ready, "metrics": store is not None, "jobs": jobs is not None}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_document())
+
+    async def jobs_off(request: Request) -> Response:
+        return json_error(
+            404, "JobsOff", "this server runs no jobs: start engine serve with --workload-dir"
+        )
+
+    routes: list[Route] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/api/openapi.json", openapi),
+    ]
+    if store is not None:
+        routes += [
             Route("/api/metrics", latest),
             Route("/api/metrics/history", history),
             Route("/api/events", events),
             Route("/api/metrics/histogram/latency", latency),
             Route("/api/metrics/histogram/probe", probe),
             Route("/metrics", _Prometheus(store.registry), methods=["GET", "HEAD"]),
-            Route("/healthz", healthz),
-            Route("/readyz", healthz),
         ]
-    )
-    return Guard(app, token=token, limiter=limiter or RateLimiter(200.0, 400))
+    if jobs is not None:
+        routes += job_routes(jobs, request_timeout)
+    else:
+        routes.append(Route("/api/jobs{rest:path}", jobs_off, methods=["GET", "POST", "DELETE"]))
+    return Guard(json_app(routes), token=token, limiter=limiter or RateLimiter(200.0, 400))
 
 
 def serve(
-    store: MetricsStore,
+    store: MetricsStore | None,
     host: str,
     port: int,
     *,
@@ -168,11 +199,19 @@ def serve(
     burst: int = 400,
     request_timeout: float = 10.0,
     max_connections: int = 256,
+    jobs: JobManager | None = None,
 ) -> Generator[ServerThread, None, None]:
-    """Start serving in a thread; yields the server (its ``port`` is bound) and stops it
-    when the generator is closed."""
-    store.read_new()
-    app = metrics_app(store, token=token, limiter=RateLimiter(rate, burst))
+    """Start serving in a thread; yields the server (its ``port`` is bound) and stops it,
+    and the job manager, when the generator is closed."""
+    if store is not None:
+        store.read_new()
+    app = metrics_app(
+        store,
+        token=token,
+        limiter=RateLimiter(rate, burst),
+        jobs=jobs,
+        request_timeout=request_timeout,
+    )
     options = HttpOptions(
         host=host,
         port=port,
@@ -184,16 +223,19 @@ def serve(
     stop = threading.Event()
 
     def follower() -> None:
+        assert store is not None
         while not stop.wait(0.2):
             try:
                 store.read_new()
             except IOFailureError:
                 continue
 
-    if follow:
+    if follow and store is not None:
         threading.Thread(target=follower, daemon=True).start()
     try:
         yield server
     finally:
         stop.set()
         server.stop()
+        if jobs is not None:
+            jobs.close()
