@@ -33,6 +33,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("chaining", "robinhood", "adaptive")
+METRICS_PACKAGES = (
+    "prometheus_client", "starlette", "uvicorn", "anyio", "h11", "click", "idna", "sniffio",
+    "typing_extensions",
+)
 
 DICT_REPLAY = r"""
 import csv, resource, sys
@@ -147,12 +151,17 @@ def main(argv: list[str] | None = None) -> int:
 
     # An installed package carries byte-code; this environment may not write it on import
     # (PYTHONDONTWRITEBYTECODE), so compile once rather than time the compiler every run:
-    # the engine, and prometheus-client for --with-metrics (installed here without it).
+    # the engine, and what --with-metrics loads (installed here without it): prometheus-client
+    # and the HTTP stack of --metrics-port.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "engine")], check=True)
     if args.with_metrics:
-        spec = importlib.util.find_spec("prometheus_client")
-        for folder in (spec.submodule_search_locations or []) if spec else []:
-            subprocess.run([sys.executable, "-m", "compileall", "-q", folder], check=False)
+        for name in METRICS_PACKAGES:
+            spec = importlib.util.find_spec(name)
+            if spec is None:
+                continue
+            places = list(spec.submodule_search_locations or []) or [spec.origin or ""]
+            for place in filter(None, places):
+                subprocess.run([sys.executable, "-m", "compileall", "-q", place], check=False)
     print(
         f"replay of {args.ops:,} ops, whole process, {args.repeat} rounds; ratio = time over "
         "the mean of the dict replays just before and after it (median of the rounds)"

@@ -2,7 +2,12 @@
 
 ``explorer --demo NAME --steps N --screenshot PATH`` renders the demo after N micro-steps,
 saves a PNG of the whole window and exits 0 (works with ``QT_QPA_PLATFORM=offscreen``).
-Exit codes: 0 OK, 2 bad flags or input, 5 the screenshot could not be written.
+``explorer --run CSV [--backend B] [--config TOML] [--metrics-out-dir DIR] [--metrics-port P]
+[--json-summary-out F] [--screenshot PATH] [--exit-when-done]`` opens the Run view on a
+whole workload and runs it; with ``--exit-when-done`` (or ``--screenshot``) the window
+closes when the run ends, after writing the summary (with the GUI's event-loop stalls)
+and the screenshot. Exit codes: 0 OK, 2 bad flags or input (a bad workload row too),
+5 a file could not be written, and a failed run's own code otherwise.
 """
 
 from __future__ import annotations
@@ -56,6 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--theme", choices=["light", "dark"], default="light")
     parser.add_argument("--size", type=_size, default=(1440, 900), metavar="WxH")
     parser.add_argument("--list-demos", action="store_true", help="print the demos and exit")
+    run = parser.add_argument_group("run a whole workload (the Run view)")
+    run.add_argument("--run", metavar="CSV", help="open the Run view and run this workload")
+    run.add_argument("--backend", choices=["adaptive", "chaining", "robinhood"])
+    run.add_argument("--config", metavar="TOML", help="engine settings (engine config init)")
+    run.add_argument("--metrics-out-dir", metavar="DIR", help="write metrics.v1 NDJSON here")
+    run.add_argument("--metrics-port", type=int, metavar="P", help="serve Prometheus /metrics")
+    run.add_argument("--json-summary-out", metavar="F", help="write the run's summary here")
+    run.add_argument(
+        "--exit-when-done", action="store_true", help="close the window when the run ends"
+    )
     return parser
 
 
@@ -111,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     from explorer.model.sources import WorkloadLoadError
 
+    if args.run:
+        return _run_workload(args)
     if _no_display():
         _headless_fallback(args)
     try:
@@ -146,6 +163,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     window.show()
     return _run_event_loop(app)
+
+
+def _run_workload(args: argparse.Namespace) -> int:
+    """``explorer --run CSV ...``: the Run view on a whole workload."""
+    if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
+        print("explorer: error: --metrics-port must be between 0 and 65535", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if _no_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        if not args.exit_when_done and not args.screenshot:
+            print("explorer: no display found: running the workload offscreen and exiting when "
+                  "it ends", file=sys.stderr)
+        args.exit_when_done = True
+    from PyQt6.QtWidgets import QApplication
+
+    from explorer.ui.main_window import MainWindow
+    from explorer.ui.theme import apply_theme
+
+    _quiet_platform_warnings()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    apply_theme(app, args.theme)
+    window = MainWindow(Session(), theme=args.theme)
+    window.resize(*args.size)
+    view = window.run_view
+    window.pages.setCurrentWidget(view)
+    view.csv.setText(args.run)
+    if args.backend:
+        view.backend.setCurrentText(args.backend)
+    view.config.setText(args.config or "")
+    if args.metrics_out_dir:
+        view.ndjson_on.setChecked(True)
+        view.ndjson_dir.setText(args.metrics_out_dir)
+    if args.metrics_port is not None:
+        view.prom_on.setChecked(True)
+        view.prom_port.setValue(args.metrics_port)
+    window.show()
+    if not (args.exit_when_done or args.screenshot):
+        view.start()
+        return _run_event_loop(app)
+    from explorer.ui.run_automation import finish_automated_run
+
+    return finish_automated_run(app, window, args)
 
 
 def _quiet_platform_warnings() -> None:

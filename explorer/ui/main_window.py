@@ -36,6 +36,7 @@ from explorer.ui.map_view import MapView
 from explorer.ui.menus import build_menus, build_shortcuts
 from explorer.ui.narration_panel import NarrationPanel
 from explorer.ui.palette import THEMES, Palette
+from explorer.ui.run_view import RunView
 from explorer.ui.stats_panel import StatsPanel
 from explorer.ui.theme import apply_theme
 from explorer.ui.transport import TransportBar
@@ -157,7 +158,12 @@ class MainWindow(QMainWindow):
         self.split.setStretchFactor(1, 1)
         self.split.setSizes([960, 480])
         outer.addWidget(self.split, 1)
-        self.setCentralWidget(central)
+        self.run_view = RunView(p)
+        self.pages = QTabWidget()
+        self.pages.setObjectName("pages")
+        self.pages.addTab(central, "Step through")
+        self.pages.addTab(self.run_view, "Run a workload")
+        self.setCentralWidget(self.pages)
         self.statusBar().showMessage("Ready")  # type: ignore[union-attr]
 
         self.transport.action.connect(self.do_action)
@@ -384,6 +390,8 @@ class MainWindow(QMainWindow):
         for scene in (self.scene, self.twin_scene):
             scene.set_palette(palette)
         self.stats.set_palette(palette)
+        self.run_view.charts.set_palette(palette)
+        self.run_view.charts.redraw()
         self.transport.timeline.colours = palette
         self.transport.timeline.update()
         self.theme_actions[name].setChecked(True)
@@ -416,4 +424,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent | None) -> None:
         self.pause()
+        if self.run_view.run is not None:
+            self.run_view.run.close()
         super().closeEvent(event)

@@ -1,0 +1,349 @@
+"""The Run view (#13, first part): whole workloads run by ``engine run-csv`` in a worker
+process, followed live: start, pause, resume, cancel, completion, charts, outputs, the
+Prometheus endpoint, bad input mid-file, and ``explorer --run ... --exit-when-done``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from cli_helpers import ROOT, assert_ok, run_engine, write_rows
+from PyQt6.QtCore import Qt
+
+from engine.observe.schema import MetricsTick
+from explorer.model.run import RunRequest, TickFollower, WorkloadRun, count_rows
+from explorer.model.run_series import RunSeries
+from explorer.model.stall import StallStats
+from explorer.ui.main_window import MainWindow
+
+
+@pytest.fixture(scope="module")
+def workloads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("run-view")
+    files = {"small": folder / "small.csv", "long": folder / "long.csv"}
+    for name, ops in (("small", "50000"), ("long", "3000000")):
+        code, _, err = run_engine("generate-csv", "--ops", ops, "--seed", "5",
+                                  "--outfile", files[name])
+        assert code == 0, err
+    bad = folder / "bad.csv"
+    with open(files["small"], encoding="utf-8") as source, open(bad, "w", encoding="utf-8") as out:
+        for number, line in enumerate(source):
+            out.write("fly,K1,\n" if number == 40_000 else line)
+    files["bad"] = bad
+    return files
+
+
+def _wait(run: WorkloadRun, limit: float = 120) -> None:
+    deadline = time.monotonic() + limit
+    while not run.finished and time.monotonic() < deadline:
+        run.poll()
+        time.sleep(0.02)
+    assert run.finished, run.state
+
+
+# ---------------------------------------------------------------------- the model
+def test_a_run_gives_the_command_s_summary(workloads: dict[str, Path], tmp_path: Path) -> None:
+    run = WorkloadRun(RunRequest(workloads["small"], backend="robinhood",
+                                 metrics_out_dir=tmp_path))
+    run.start()
+    ticks: list[dict[str, object]] = []
+    deadline = time.monotonic() + 120
+    while not run.finished and time.monotonic() < deadline:
+        ticks += run.poll()
+        time.sleep(0.02)
+    ticks += run.poll()
+    assert run.state == "succeeded" and run.exit_code == 0
+    code, out, err = run_engine("--json", "--backend", "robinhood", "run-csv", "--csv",
+                                workloads["small"])
+    cli = assert_ok(out, "run-csv")
+    assert run.summary is not None
+    for key in ("total_ops", "ops", "final_size", "get_hits", "final_backend", "final_stats"):
+        assert run.summary[key] == cli[key], key
+    assert run.total_rows == 50_000 and run.ops_done == 50_000
+    assert ticks and all(MetricsTick.model_validate(t) for t in ticks)
+    code, _, err = run_engine("metrics", "validate", tmp_path / "metrics.ndjson")
+    assert code == 0, err
+
+
+def _process_state(run: WorkloadRun) -> str:
+    assert run._process is not None
+    with open(f"/proc/{run._process.pid}/stat") as handle:
+        return handle.read().rsplit(")", 1)[1].split()[0]
+
+
+def test_pause_stops_the_worker_and_resume_finishes_it(workloads: dict[str, Path]) -> None:
+    run = WorkloadRun(RunRequest(workloads["long"], metrics_every_seconds=0.05))
+    run.start()
+    try:
+        while run.ops_done == 0:
+            run.poll()
+            time.sleep(0.02)
+        run.pause()
+        time.sleep(0.2)
+        assert run.state == "paused" and _process_state(run) == "T"
+        run.poll()
+        frozen = run.ops_done
+        time.sleep(0.5)
+        run.poll()
+        assert run.ops_done == frozen
+        elapsed = run.elapsed
+        time.sleep(0.3)
+        assert run.elapsed - elapsed < 0.05  # a pause is not counted as running time
+        run.resume()
+        assert run.state == "running"
+        _wait(run)
+        assert run.state == "succeeded" and run.ops_done == 3_000_000
+    finally:
+        run.close()
+
+
+@pytest.mark.parametrize("paused", [False, True])
+def test_cancel_stops_cleanly_and_keeps_the_ticks(
+    workloads: dict[str, Path], tmp_path: Path, paused: bool
+) -> None:
+    run = WorkloadRun(RunRequest(workloads["long"], metrics_out_dir=tmp_path,
+                                 metrics_every_seconds=0.05))
+    run.start()
+    while run.ops_done == 0:
+        run.poll()
+        time.sleep(0.02)
+    if paused:
+        run.pause()
+    run.cancel()
+    _wait(run)
+    assert run.state == "cancelled" and run.exit_code == 130
+    assert run.error is not None and run.error["error"] == "Interrupted"
+    lines = (tmp_path / "metrics.ndjson").read_text().splitlines()
+    assert lines and all(json.loads(line)["schema"] == "metrics.v1" for line in lines)
+
+
+def test_bad_input_mid_file_fails_with_the_row(workloads: dict[str, Path]) -> None:
+    run = WorkloadRun(RunRequest(workloads["bad"], metrics_every_ops=1000))
+    run.start()
+    _wait(run)
+    assert run.state == "failed" and run.exit_code == 2
+    assert run.error is not None and run.error["error"] == "BadInput"
+    assert "row 40000" in run.error["detail"] and "'op'" in run.error["detail"]
+    assert 30_000 <= run.ops_done < 40_000  # what ran so far is known
+    run.close()
+
+
+def test_tick_follower_reads_only_complete_lines(tmp_path: Path) -> None:
+    path = tmp_path / "m.ndjson"
+    follower = TickFollower(path)
+    assert follower.read() == []
+    tick = {"schema": "metrics.v1", "ops": 1}
+    path.write_text(json.dumps(tick) + "\n" + '{"schema": "metr')
+    assert follower.read() == [tick]
+    with open(path, "a") as handle:
+        handle.write('ics.v1", "ops": 2}\nnot json\n')
+    assert follower.read() == [{"schema": "metrics.v1", "ops": 2}]
+    assert follower.skipped == 1
+
+
+def test_count_rows(tmp_path: Path) -> None:
+    path = write_rows(tmp_path / "w.csv", [("put", "a", "1")] * 7)
+    assert count_rows(path) == 7
+    (tmp_path / "no-newline.csv").write_bytes(b"op,key,value\nput,a,1\nget,a,")
+    assert count_rows(tmp_path / "no-newline.csv") == 2
+    assert count_rows(tmp_path / "missing.csv") is None
+
+
+def test_series_stay_bounded_and_keep_their_span() -> None:
+    series = RunSeries(max_points=100)
+    ticks = [
+        {"schema": "metrics.v1", "t": i * 0.01, "ops": i * 1000, "load_factor": 0.5,
+         "max_probe": 3, "tombstone_ratio": 0.0, "latency_ns": {"get": {"p99": 2000.0}},
+         "events": [{"type": "resize", "op": i * 1000 - 5, "old_capacity": 8,
+                     "new_capacity": 16}] if i % 50 == 0 else [],
+         "probe_hist": [[1, i]], "backend": "robinhood"}
+        for i in range(1, 10_001)
+    ]
+    for start in range(0, len(ticks), 97):
+        series.add(ticks[start:start + 97])
+    assert len(series.ops) <= 100
+    assert series.ops[0] == 1000 and series.ops[-1] == 10_000_000
+    assert all(len(v) == len(series.ops) for v in series.latency_us.values())
+    assert series.throughput[-1] == pytest.approx(100_000, rel=0.01)
+    assert len(series.markers) == 200 and series.markers[0].kind == "resize"
+    assert series.marker_near(50_000 - 5 + 300, within=1000) == series.markers[0]
+    assert series.value_at("no-such-series", 0) is None
+    assert series.value_at("get.p99", 5_000_000) == pytest.approx(2.0)
+
+
+def test_stall_stats() -> None:
+    stats = StallStats()
+    for value in [0.5] * 98 + [20.0, 70.0]:
+        stats.record(value)
+    assert stats.max_ms == 70.0
+    assert stats.percentile(0.98) <= 1.0 and stats.percentile(0.99) == 21.0
+    assert stats.summary()["beats"] == 100
+
+
+# ---------------------------------------------------------------------- the view
+@pytest.fixture
+def window(qtbot):  # type: ignore[no-untyped-def]
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1024, 768)
+    win.show()
+    qtbot.waitExposed(win)
+    win.pages.setCurrentWidget(win.run_view)
+    yield win
+    win.close()
+
+
+def _finish(qtbot, view, limit_ms: int = 120_000) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: view.run is not None and view.run.finished, timeout=limit_ms)
+
+
+def test_the_view_runs_pauses_resumes_and_charts(window, qtbot, workloads) -> None:  # type: ignore[no-untyped-def]
+    view = window.run_view
+    view.csv.setText(str(workloads["long"]))
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    assert view.run is not None and not view.start_button.isEnabled()
+    qtbot.waitUntil(lambda: view.series.ticks_seen >= 3, timeout=60_000)
+    qtbot.mouseClick(view.pause_button, Qt.MouseButton.LeftButton)
+    assert view.run.state == "paused" and view.pause_button.text() == "Resume"
+    assert "paused" in view.status.text()
+    qtbot.mouseClick(view.pause_button, Qt.MouseButton.LeftButton)
+    assert view.run.state == "running"
+    _finish(qtbot, view)
+    assert view.run.state == "succeeded"
+    assert view.progress.value() == 1000
+    assert "3,000,000 of 3,000,000" in view.status.text()
+    curve = view.charts.curves["throughput"]
+    xs, _ = curve.getData()
+    assert xs is not None and len(xs) == len(view.series.ops) >= 3
+    assert view.last_summary is not None and view.last_summary["total_ops"] == 3_000_000
+    assert set(view.last_summary["gui_stall_ms"]) == {"max_ms", "p99_ms", "beats"}
+
+
+def test_the_view_cancels(window, qtbot, workloads) -> None:  # type: ignore[no-untyped-def]
+    view = window.run_view
+    view.csv.setText(str(workloads["long"]))
+    view.start()
+    qtbot.waitUntil(lambda: view.run.ops_done > 0, timeout=60_000)
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    _finish(qtbot, view)
+    assert view.run.state == "cancelled"
+    assert not view.error.isHidden() and "stopped" in view.error.text()
+    assert view.start_button.isEnabled()
+
+
+def test_bad_input_mid_file_is_shown_and_the_charts_stay(window, qtbot, workloads) -> None:  # type: ignore[no-untyped-def]
+    view = window.run_view
+    view.csv.setText(str(workloads["bad"]))
+    view.start()
+    _finish(qtbot, view)
+    assert view.run.state == "failed"
+    assert "row 40000" in view.error.text()
+    assert view.last_summary["error"]["error"] == "BadInput"
+    assert window.isVisible()  # a message, not a crash
+
+
+def test_outputs_from_the_view(window, qtbot, workloads, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    view = window.run_view
+    view.csv.setText(str(workloads["long"]))
+    view.ndjson_on.setChecked(True)
+    view.ndjson_dir.setText(str(tmp_path / "ticks"))
+    view.prom_on.setChecked(True)
+    view.prom_port.setValue(0)
+    view.summary_out.setText(str(tmp_path / "summary.json"))
+    view.snapshot_out.setText(str(tmp_path / "final.snap"))
+    view.start()
+    qtbot.waitUntil(lambda: view.run.metrics_url is not None, timeout=60_000)
+    assert view.run.metrics_url.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(view.run.metrics_url, timeout=5) as response:
+        body = response.read().decode()
+    assert "hashmap_ops_total" in body
+    _finish(qtbot, view)
+    assert view.run.state == "succeeded"
+    assert str(tmp_path / "ticks") in view.outputs.text()
+    code, _, err = run_engine("metrics", "validate", tmp_path / "ticks" / "metrics.ndjson")
+    assert code == 0, err
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["total_ops"] == 3_000_000
+    code, out, err = run_engine("--json", "inspect-snapshot", "--in", tmp_path / "final.snap")
+    assert code == 0 and assert_ok(out, "inspect-snapshot")["size"] == summary["final_size"]
+
+
+def test_a_missing_workload_is_a_message(window) -> None:  # type: ignore[no-untyped-def]
+    view = window.run_view
+    view.start()
+    assert view.run is None and "choose a workload" in view.error.text()
+
+
+def test_a_busy_port_is_a_message_not_a_crash(window, qtbot, workloads) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        view = window.run_view
+        view.csv.setText(str(workloads["small"]))
+        view.prom_on.setChecked(True)
+        view.prom_port.setValue(busy.getsockname()[1])
+        view.start()
+        _finish(qtbot, view)
+    assert view.run.state == "failed"
+    assert "cannot listen" in view.error.text()
+
+
+# ---------------------------------------------------------------------- automation
+def _png_colours(path: Path) -> int:
+    """How many distinct pixel values a PNG has (a blank one has one)."""
+    from PyQt6.QtGui import QImage
+
+    image = QImage(str(path))
+    assert not image.isNull()
+    step = 7
+    seen = {
+        image.pixel(x, y)
+        for x in range(0, image.width(), step)
+        for y in range(0, image.height(), step)
+    }
+    return len(seen)
+
+
+def test_explorer_run_exit_when_done(workloads: dict[str, Path], tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADHASH_")}
+    env.update(PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+    summary, shot = tmp_path / "summary.json", tmp_path / "run.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "--run", str(workloads["small"]), "--backend",
+         "chaining", "--metrics-out-dir", str(tmp_path / "m"), "--json-summary-out",
+         str(summary), "--screenshot", str(shot), "--exit-when-done", "--size", "1024x768"],
+        env=env, capture_output=True, text=True, timeout=180, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(summary.read_text())
+    assert data["state"] == "succeeded" and data["total_ops"] == 50_000
+    assert data["backend"] == "chaining"
+    assert data["gui_stall_ms"]["beats"] > 0
+    assert _png_colours(shot) > 20
+    assert (tmp_path / "m" / "metrics.ndjson").exists()
+
+
+def test_explorer_run_with_bad_input_exits_2_with_the_row(
+    workloads: dict[str, Path], tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADHASH_")}
+    env.update(PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+    summary = tmp_path / "summary.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "--run", str(workloads["bad"]), "--json-summary-out",
+         str(summary), "--exit-when-done"],
+        env=env, capture_output=True, text=True, timeout=180, check=False,
+    )
+    assert proc.returncode == 2
+    data = json.loads(summary.read_text())
+    assert data["state"] == "failed" and "row 40000" in data["error"]["detail"]
+    assert "Traceback" not in proc.stderr
+
