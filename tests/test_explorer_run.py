@@ -17,6 +17,7 @@ from cli_helpers import ROOT, assert_ok, run_engine, write_rows
 from PyQt6.QtCore import Qt
 
 from engine.observe.schema import MetricsTick
+from explorer.model.jump import jump_in
 from explorer.model.run import RunRequest, TickFollower, WorkloadRun, count_rows
 from explorer.model.run_series import RunSeries
 from explorer.model.stall import StallStats
@@ -347,3 +348,62 @@ def test_explorer_run_with_bad_input_exits_2_with_the_row(
     assert data["state"] == "failed" and "row 40000" in data["error"]["detail"]
     assert "Traceback" not in proc.stderr
 
+
+
+# ---------------------------------------------------------------------- jump into a moment
+@pytest.mark.parametrize("backend", ["robinhood", "chaining", "adaptive"])
+def test_the_jump_in_state_equals_a_straight_replay_of_the_prefix(
+    workloads: dict[str, Path], tmp_path: Path, backend: str
+) -> None:
+    first_op = 31_337
+    jump = jump_in(workloads["small"], first_op, backend=backend)
+    lines = workloads["small"].read_text().splitlines(keepends=True)
+    prefix = tmp_path / "prefix.csv"
+    prefix.write_text("".join(lines[:first_op]))  # the header and 31,336 rows
+    snap = tmp_path / "prefix.snap"
+    code, _, err = run_engine("--backend", backend, "run-csv", "--csv", prefix,
+                              "--snapshot-out", snap)
+    assert code == 0, err
+    import engine
+
+    assert jump.start.layout() == engine.load_snapshot(snap).layout()
+    assert len(jump.operations) == 200
+    row = lines[first_op].strip().split(",")
+    assert (jump.operations[0].op, jump.operations[0].key) == (row[0], row[1])
+
+
+def test_a_marker_jumps_to_the_operation_that_caused_it(window, qtbot, workloads) -> None:  # type: ignore[no-untyped-def]
+    view = window.run_view
+    view.csv.setText(str(workloads["small"]))
+    view.backend.setCurrentText("robinhood")
+    view.start()
+    _finish(qtbot, view)
+    resize = next(m for m in view.series.markers if m.kind == "resize" and m.op > 1000)
+    view.charts._marker_clicked(None, [_Spot(resize)], None)
+    qtbot.waitUntil(lambda: window.pages.currentIndex() == 0, timeout=30_000)
+    session = window.session
+    assert session.title.startswith(f"Operation {resize.op + 1:,}")
+    assert session.timeline.record(0).structural == ("resize",)
+    assert len(session.timeline) == 200
+    before = session.timeline.state_before(0)
+    assert len(before) > 0  # the run's map at that moment, not an empty one
+    after_first = session.timeline.state_before(1)
+    assert before.capacity < after_first.capacity  # the resize happens in operation 1
+
+
+class _Spot:
+    def __init__(self, marker: object) -> None:
+        self.marker = marker
+
+    def data(self) -> object:
+        return self.marker
+
+
+def test_jumping_past_the_end_is_a_message(window, qtbot, workloads) -> None:  # type: ignore[no-untyped-def]
+    view = window.run_view
+    view.csv.setText(str(workloads["small"]))
+    view.start()
+    _finish(qtbot, view)
+    window.jump_to(10_000_000)
+    qtbot.waitUntil(lambda: "Cannot jump" in view.status.text(), timeout=30_000)
+    assert window.pages.currentIndex() == 1

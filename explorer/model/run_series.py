@@ -32,7 +32,8 @@ _PERCENTILES = ("p50", "p90", "p99")
 
 @dataclass(frozen=True)
 class Marker:
-    """A structural event at operation ``op`` (the jump-in point)."""
+    """A structural event. ``op`` operations had completed when it happened, so the
+    operation that caused it is number ``op + 1`` (1-based): the jump-in point."""
 
     op: int
     kind: str  # a value of MARKER_KINDS
@@ -71,6 +72,9 @@ class RunSeries:
     def _add(self, tick: dict[str, Any]) -> None:
         previous = self.last
         ops = float(tick["ops"])
+        if previous is not None and ops == float(previous["ops"]):
+            self._note(tick, ops)  # the final tick repeats the count: no new point
+            return
         rate = 0.0
         if previous is not None:
             dt = float(tick["t"]) - float(previous["t"])
@@ -86,6 +90,10 @@ class RunSeries:
         for name, values in self.latency_us.items():
             op, pct = name.split(".")
             values.append(float(latency.get(op, {}).get(pct, 0.0)) / 1000.0)
+        self._note(tick, ops)
+
+    def _note(self, tick: dict[str, Any], ops: float) -> None:
+        """A tick's markers, histogram and backend."""
         for event in tick.get("events", []):
             kind = MARKER_KINDS.get(str(event.get("type")))
             if kind is None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from explorer.model.frames import Frame, tables_of
+from explorer.model.jump import JumpIn
 from explorer.model.map_config import MapConfig
 from explorer.model.operations import Operation, parse_command
 from explorer.model.sources import load_workload, random_fill
@@ -246,6 +247,18 @@ class Session:
         self.title = self.description = ""
         self._notify("reset")
         return len(self.timeline)
+
+    def jump_in(self, jump: JumpIn) -> int:
+        """Show a moment of a run: ``jump.start`` (the map just before operation
+        ``jump.first_op`` of the workload) with the operations that follow as the
+        timeline, from the first."""
+        timeline = Timeline(jump.config, self._checkpoint_every, start=jump.start)
+        timeline.extend(jump.operations)
+        self.adopt((timeline, None))
+        self.title = f"Operation {jump.first_op:,} of {jump.source}"
+        self.description = jump.description
+        self._notify("reset")
+        return len(timeline)
 
     def fill(self, count: int, *, adversarial: int = 0, seed: int | None = None) -> int:
         """Insert ``count`` random keys (some crafted to collide) and show the result."""

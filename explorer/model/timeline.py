@@ -84,12 +84,16 @@ class _CapturingTrace(list[TraceEvent]):
 class Timeline:
     """Operations, their records, checkpoints and the live map (state after the last)."""
 
-    def __init__(self, config: MapConfig, checkpoint_every: int = 64) -> None:
+    def __init__(
+        self, config: MapConfig, checkpoint_every: int = 64, start: BaseMap | None = None
+    ) -> None:
+        """``start``: the map before the first operation (a copy is kept); by default an
+        empty map built from ``config``."""
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be at least 1")
         self.config = config
         self.checkpoint_every = checkpoint_every
-        self._live = config.build()
+        self._live = start.copy() if start is not None else config.build()
         self._ops: list[Operation] = []
         self._records: list[OpRecord] = []
         self._checkpoints: dict[int, BaseMap] = {0: self._live.copy()}

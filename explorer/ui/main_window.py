@@ -22,6 +22,7 @@ from PyQt6.QtWidgets import (
 )
 
 from explorer.model.demos import load_demo
+from explorer.model.jump import JumpIn, jump_in
 from explorer.model.map_config import MapConfig, MapConfigError
 from explorer.model.operations import CommandError
 from explorer.model.session import Session
@@ -159,6 +160,7 @@ class MainWindow(QMainWindow):
         self.split.setSizes([960, 480])
         outer.addWidget(self.split, 1)
         self.run_view = RunView(p)
+        self.run_view.jump_requested.connect(self.jump_to)
         self.pages = QTabWidget()
         self.pages.setObjectName("pages")
         self.pages.addTab(central, "Step through")
@@ -367,6 +369,37 @@ class MainWindow(QMainWindow):
                 self.show_error(f"Could not load the workload ({type(exc).__name__}: {exc})")
 
         run_in_background(lambda: self.session.prepare_workload(path), done, failed)
+
+    def jump_to(self, op: int) -> None:
+        """Open the moment just before operation ``op`` of the Run view's workload in the
+        step-through view (the prefix is replayed in the background)."""
+        run = self.run_view.run
+        if run is None:
+            return
+        if self._busy:
+            self.run_view.status.setText("Still preparing the previous jump")
+            return
+        self._busy = True
+        self.pause()
+        request = run.request
+        self.run_view.status.setText(f"Rebuilding the map just before operation {op:,}…")
+
+        def work() -> JumpIn:
+            return jump_in(request.csv, max(1, op), backend=request.backend,
+                           config=request.config)
+
+        def done(jump: JumpIn) -> None:
+            self._busy = False
+            self.session.jump_in(jump)
+            self.pages.setCurrentIndex(0)
+            self.clear_error()
+            self.statusBar().showMessage(jump.description)  # type: ignore[union-attr]
+
+        def failed(exc: Exception) -> None:
+            self._busy = False
+            self.run_view.status.setText(f"Cannot jump there: {exc}")
+
+        run_in_background(work, done, failed)
 
     def show_error(self, message: str) -> None:
         self.error.setText(message)

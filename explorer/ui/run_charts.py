@@ -4,7 +4,8 @@ Throughput, latency p50/p90/p99 of the chosen operation type, load factor, longe
 probe or group chain, tombstone ratio, and the current probe-length histogram. Every
 line chart shows the run's structural events as markers along its bottom edge, with a
 read-out on hover. Clicking a marker, or any point of the throughput chart, emits
-:attr:`RunCharts.jump_requested` with that operation. Lines are clipped to the view and
+:attr:`RunCharts.jump_requested` with that operation (1-based: the one that caused the
+event, or the one after the point clicked). Lines are clipped to the view and
 downsampled by pyqtgraph (peak mode); the series themselves are bounded (see
 :mod:`explorer.model.run_series`), so a 10M-operation run draws as fast as a short one.
 """
@@ -180,8 +181,8 @@ class RunCharts(QWidget):
 
     # ------------------------------------------------------------------ interaction
     def _marker_clicked(self, item: object, points: list[pg.SpotItem], ev: object) -> None:
-        if points:
-            self.jump_requested.emit(int(points[0].data().op))
+        if points:  # the operation that caused the event (1-based)
+            self.jump_requested.emit(points[0].data().op + 1)
 
     def _marker_hovered(self, item: object, points: list[pg.SpotItem], ev: object) -> None:
         if len(points):
@@ -194,7 +195,7 @@ class RunCharts(QWidget):
             return
         op = plot.vb.mapSceneToView(pos).x()
         if self.series.ops and 0 <= op <= self.series.ops[-1]:
-            self.jump_requested.emit(int(op))
+            self.jump_requested.emit(int(op) + 1)  # the next operation at that point
 
     def _hovered(self, pos: object) -> None:
         s = self.series
