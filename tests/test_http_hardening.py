@@ -347,3 +347,36 @@ def test_the_default_port_is_not_prometheus_s() -> None:
     assert cmd_serve.DEFAULT_PORT == engine_http.DEFAULT_PORT != 9090
     assert engine_http.is_loopback("127.0.0.5") and engine_http.is_loopback("::1")
     assert not engine_http.is_loopback("0.0.0.0") and not engine_http.is_loopback("10.0.0.1")
+
+
+# ---------------------------------------------------------------------- run-csv's endpoint
+def test_the_run_endpoint_answers_json_and_needs_no_web_framework(tmp_path: Path) -> None:
+    from engine.observe.endpoint import MetricsServer
+
+    server = MetricsServer("127.0.0.1", 0)
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        for method, path, status, error in (
+            ("GET", "/nope", 404, "NotFound"),
+            ("POST", "/metrics", 405, "MethodNotAllowed"),
+        ):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+            conn.request(method, path)
+            response = conn.getresponse()
+            assert response.status == status
+            assert json.loads(response.read())["error"] == error
+            conn.close()
+        with __import__("urllib.request").request.urlopen(f"{base}/healthz", timeout=5) as r:
+            assert json.loads(r.read()) == {"ok": True}
+        with __import__("urllib.request").request.urlopen(f"{base}/metrics", timeout=5) as r:
+            assert r.status == 200
+    finally:
+        server.close(wait=True)
+    code = (
+        "import sys; from engine.cli import main; "
+        f"main(['run-csv', '--csv', {str(ROOT / 'resources' / 'workloads' / 'mixed-small.csv')!r}, "
+        "'--metrics-port', '0']); print('starlette' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().splitlines()[-1] == "False"

@@ -2,29 +2,52 @@
 
 The replay hands each tick to a :class:`~engine.observe.prometheus.TickCollector`; a
 scrape renders the latest one through prometheus-client's ASGI app, served by
-:mod:`engine.observe.http` on its own thread (the same hardened stack as ``engine
-serve``), so the replay loop never waits for a scraper.
+:mod:`engine.observe.http` on its own thread (the same hardened uvicorn stack as
+``engine serve``), so the replay loop never waits for a scraper. The app is plain ASGI,
+with no web framework to import: this endpoint starts with every run that asks for it.
 """
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, make_asgi_app
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from engine.observe.http import Guard, HttpOptions, RateLimiter, ServerThread, json_app
+from engine.observe.http import (
+    Guard,
+    HttpOptions,
+    JsonAnswer,
+    RateLimiter,
+    Receive,
+    Scope,
+    Send,
+    ServerThread,
+)
 from engine.observe.prometheus import TickCollector
 
 __all__ = ["MetricsServer"]
 
+_HEALTHY = JsonAnswer(200, {"ok": True})
 
-class _Exposition:
+
+class _Endpoint:
+    """``/metrics`` (GET, HEAD) and ``/healthz``; JSON errors for anything else."""
+
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.app = make_asgi_app(registry)
+        self.metrics = make_asgi_app(registry)
 
-    async def __call__(self, scope: object, receive: object, send: object) -> None:
-        await self.app(scope, receive, send)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        path, method = scope["path"], scope["method"]
+        if path not in ("/metrics", "/healthz"):
+            answer = JsonAnswer.error(404, "NotFound", f"no endpoint {path[:100]!r}")
+        elif method not in ("GET", "HEAD"):
+            answer = JsonAnswer.error(405, "MethodNotAllowed", "only GET and HEAD")
+        elif path == "/healthz":
+            answer = _HEALTHY
+        else:
+            await self.metrics(scope, receive, send)
+            return
+        await answer(scope, receive, send)
 
 
 class MetricsServer:
@@ -34,17 +57,7 @@ class MetricsServer:
         self.collector = TickCollector()
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
-
-        async def healthz(request: Request) -> Response:
-            return JSONResponse({"ok": True})
-
-        app = json_app(
-            [
-                Route("/metrics", _Exposition(self.registry), methods=["GET", "HEAD"]),
-                Route("/healthz", healthz),
-            ]
-        )
-        guarded = Guard(app, token=token, limiter=RateLimiter(100.0, 200))
+        guarded = Guard(_Endpoint(self.registry), token=token, limiter=RateLimiter(100.0, 200))
         self._server = ServerThread(guarded, HttpOptions(host=host, port=port))
         self.host = host
         self.port = self._server.port

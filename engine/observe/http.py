@@ -21,7 +21,8 @@ Shared by ``engine serve`` (:mod:`engine.observe.server`) and the ``run-csv
   headers of at most 16 KiB (431), an optional bearer token compared in constant time
   (401), and no body on GET or HEAD (413).
 
-Starlette and uvicorn load only when something is served.
+uvicorn loads only when something is served; this module needs no web framework (the
+Starlette apps use :mod:`engine.observe.web`).
 """
 
 from __future__ import annotations
@@ -40,10 +41,6 @@ from functools import partial
 from typing import Any
 
 import uvicorn
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from engine.errors import BadInputError, IOFailureError
@@ -52,11 +49,10 @@ __all__ = [
     "DEFAULT_PORT",
     "Guard",
     "HttpOptions",
+    "JsonAnswer",
     "RateLimiter",
     "ServerThread",
     "is_loopback",
-    "json_app",
-    "json_error",
     "warn_if_exposed",
 ]
 
@@ -87,9 +83,33 @@ class HttpOptions:
     shutdown_timeout: float = 2.0
 
 
-def json_error(status: int, error: str, detail: str, **headers: str) -> JSONResponse:
-    """The body every error answer has: ``{"error": ..., "detail": ...}``."""
-    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+class JsonAnswer:
+    """An ASGI app that sends one JSON body (``{"error", "detail"}`` for errors). Plain
+    ASGI, so the ``run-csv`` endpoint needs no web framework."""
+
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+        self.status = status
+        self.body = json.dumps(body).encode()
+        self.headers = [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+
+    @classmethod
+    def error(cls, status: int, error: str, detail: str, **headers: str) -> JsonAnswer:
+        return cls(status, {"error": error, "detail": detail}, headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(self.body)).encode()),
+                    *self.headers,
+                ],
+            }
+        )
+        body = b"" if scope.get("method") == "HEAD" else self.body
+        await send({"type": "http.response.body", "body": body})
 
 
 def _raw_json_response(status: int, reason: str, error: str, detail: str) -> bytes:
@@ -252,14 +272,16 @@ class Guard:
                 },
             )
 
-    def _refusal(self, scope: Scope, client: str) -> Response | None:
+    def _refusal(self, scope: Scope, client: str) -> JsonAnswer | None:
         if not self.limiter.allow(client):
-            return json_error(429, "TooManyRequests", "slow down", **{"retry-after": "1"})
+            return JsonAnswer.error(429, "TooManyRequests", "slow down", **{"retry-after": "1"})
         target = len(scope.get("raw_path", b"")) + len(scope.get("query_string", b""))
         if target > _MAX_TARGET_BYTES:
-            return json_error(414, "URITooLong", f"the target is over {_MAX_TARGET_BYTES} bytes")
+            return JsonAnswer.error(
+                414, "URITooLong", f"the target is over {_MAX_TARGET_BYTES} bytes"
+            )
         if sum(len(k) + len(v) for k, v in scope["headers"]) > _MAX_HEAD_BYTES:
-            return json_error(
+            return JsonAnswer.error(
                 431, "HeadersTooLarge", f"the headers are over {_MAX_HEAD_BYTES} bytes"
             )
         headers = dict(scope["headers"])
@@ -267,39 +289,17 @@ class Guard:
             b"",
             b"0",
         ):
-            return json_error(413, "PayloadTooLarge", "GET and HEAD requests take no body")
+            return JsonAnswer.error(413, "PayloadTooLarge", "GET and HEAD requests take no body")
         if self.expected is not None and scope["path"] not in self.public:
             given = headers.get(b"authorization", b"")
             if not hmac.compare_digest(given, self.expected):
-                return json_error(
+                return JsonAnswer.error(
                     401,
                     "Unauthorized",
                     "send Authorization: Bearer <token>",
                     **{"www-authenticate": "Bearer"},
                 )
         return None
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    names = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
-    error = names.get(exc.status_code, "HTTPError")
-    detail = exc.detail if exc.status_code != 404 else f"no endpoint {request.url.path[:100]!r}"
-    return json_error(exc.status_code, error, str(detail), **dict(exc.headers or {}))
-
-
-async def _server_error(request: Request, exc: Exception) -> Response:
-    LOG.error("internal error serving %s", request.url.path, exc_info=exc)
-    return json_error(500, "Internal", "the server failed; see its log")
-
-
-def json_app(routes: list[Any], **kwargs: Any) -> Starlette:
-    """A Starlette app whose every error answer is JSON."""
-    return Starlette(
-        routes=routes,
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
-        **kwargs,
-    )
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -18,8 +18,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from engine.errors import BadInputError, PolicyError
-from engine.observe.http import json_error
 from engine.observe.jobs import FINISHED, Job, JobManager
+from engine.observe.web import json_error
 
 __all__ = ["MAX_BODY_BYTES", "job_routes"]
 

@@ -30,19 +30,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine.errors import IOFailureError
-from engine.observe.http import (
-    Guard,
-    HttpOptions,
-    RateLimiter,
-    ServerThread,
-    json_app,
-    json_error,
-)
+from engine.observe.http import Guard, HttpOptions, RateLimiter, ServerThread
 from engine.observe.jobs import JobManager
 from engine.observe.jobs_api import job_routes
 from engine.observe.openapi import openapi_document
 from engine.observe.prometheus import TickCollector
 from engine.observe.schema import MetricsTick
+from engine.observe.web import json_app, json_error
 
 __all__ = ["MetricsStore", "metrics_app", "serve"]
 
