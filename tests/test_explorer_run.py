@@ -20,6 +20,7 @@ from engine.observe.schema import MetricsTick
 from explorer.model.jump import jump_in
 from explorer.model.run import RunRequest, TickFollower, WorkloadRun, count_rows
 from explorer.model.run_series import RunSeries
+from explorer.model.run_sources import MIXES, generate_argv
 from explorer.model.stall import StallStats
 from explorer.ui.main_window import MainWindow
 
@@ -407,3 +408,84 @@ def test_jumping_past_the_end_is_a_message(window, qtbot, workloads) -> None:  #
     window.jump_to(10_000_000)
     qtbot.waitUntil(lambda: "Cannot jump" in view.status.text(), timeout=30_000)
     assert window.pages.currentIndex() == 1
+
+
+# ---------------------------------------------------------------------- other sources
+@pytest.mark.parametrize("mix", sorted(MIXES))
+def test_every_mix_generates_a_valid_workload(mix: str, tmp_path: Path) -> None:
+    out = tmp_path / "w.csv"
+    argv = generate_argv(mix, 2000, 500, 7, out)
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    code, out_text, err = run_engine("--json", "run-csv", "--csv", out, "--dry-run")
+    assert code == 0, err
+    assert assert_ok(out_text, "run-csv")["rows"] == 2000
+
+
+def test_the_view_generates_what_the_command_generates(window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    view = window.run_view
+    target = tmp_path / "from-view.csv"
+    view.generate("ycsb-b", 20_000, 1000, 3, target)  # no event loop here: runs at once
+    assert view.csv.text() == str(target)
+    code, _, err = run_engine("generate-csv", "--outfile", tmp_path / "cli.csv", "--ops",
+                              "20000", "--key-space", "1000", "--seed", "3", "--preset", "ycsb-b")
+    assert code == 0, err
+    assert target.read_bytes() == (tmp_path / "cli.csv").read_bytes()
+
+
+def test_the_view_watches_a_growing_ndjson_file(window, qtbot, workloads, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ticks_dir = tmp_path / "elsewhere"
+    code, _, err = run_engine("run-csv", "--csv", workloads["small"], "--metrics-out-dir",
+                              ticks_dir, "--metrics-every-ops", "5000")
+    assert code == 0, err
+    lines = (ticks_dir / "metrics.ndjson").read_text().splitlines(keepends=True)
+    growing = tmp_path / "growing.ndjson"
+    growing.write_text("".join(lines[:3]))
+    view = window.run_view
+    view.watch_source(str(growing))
+    assert view.series.ticks_seen == 3 and view.cancel_button.text() == "Stop watching"
+    with open(growing, "a") as handle:
+        handle.write("".join(lines[3:]))
+    qtbot.waitUntil(lambda: view.series.ticks_seen == len(lines), timeout=10_000)
+    assert view.series.ops[-1] == 50_000
+    view.cancel()
+    assert view.watch is None and view.start_button.isEnabled()
+
+
+def test_the_view_watches_an_engine_serve_endpoint(window, qtbot, workloads, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from engine.observe.server import MetricsStore, serve
+
+    ticks_dir = tmp_path / "served"
+    code, _, err = run_engine("run-csv", "--csv", workloads["small"], "--metrics-out-dir",
+                              ticks_dir, "--metrics-every-ops", "5000")
+    assert code == 0, err
+    running = serve(MetricsStore(str(ticks_dir / "metrics.ndjson")), "127.0.0.1", 0, token=b"t")
+    server = next(running)
+    try:
+        view = window.run_view
+        view.watch_source(server.url, "t")
+        qtbot.waitUntil(lambda: view.series.ticks_seen >= 10, timeout=10_000)
+        assert view.series.ops[-1] == 50_000
+        view.stop_watching()
+        view.watch_source(server.url, "wrong")
+        qtbot.waitUntil(lambda: "401" in view.error.text(), timeout=10_000)
+        view.stop_watching()
+    finally:
+        running.close()
+    view.watch_source("nowhere/metrics.ndjson")
+    assert "no such file" in view.error.text() and view.watch is None
+
+
+def test_finished_runs_fill_the_runs_table(window, qtbot, workloads) -> None:  # type: ignore[no-untyped-def]
+    view = window.run_view
+    view.csv.setText(str(workloads["small"]))
+    for backend in ("chaining", "robinhood"):
+        view.backend.setCurrentText(backend)
+        view.start()
+        _finish(qtbot, view)
+    table = view.runs_table
+    assert table.rowCount() == 2
+    assert [table.item(r, 1).text() for r in range(2)] == ["succeeded", "succeeded"]
+    assert table.item(0, 0).text().startswith("chaining") and table.item(1, 2).text() == "50,000"
+    assert len(view.charts.overlays) == 1  # the first run's throughput, overlaid

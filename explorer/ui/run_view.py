@@ -8,6 +8,7 @@ the run, so the GUI thread only reads new tick lines and redraws.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -24,14 +25,26 @@ from PyQt6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from explorer.model.run import RunRequest, WorkloadRun
 from explorer.model.run_series import RunSeries
+from explorer.model.run_sources import (
+    FileWatch,
+    ServeWatch,
+    TickSource,
+    WatchError,
+    generate_argv,
+)
+from explorer.ui.background import run_in_background
 from explorer.ui.palette import Palette
 from explorer.ui.run_charts import RunCharts
+from explorer.ui.run_dialogs import GenerateDialog, WatchDialog
 from explorer.ui.stall_meter import StallMeter
 
 __all__ = ["RunView"]
@@ -39,6 +52,25 @@ __all__ = ["RunView"]
 _POLL_MS = 100
 _REDRAW_S = 0.25
 _BACKENDS = ("adaptive", "chaining", "robinhood")
+
+
+def _p99_us(run: WorkloadRun, s: dict[str, Any]) -> str:
+    p99 = s.get("latency_ms", {}).get("overall", {}).get("p99")
+    return f"{p99 * 1000:.1f}" if isinstance(p99, int | float) else "–"
+
+
+#: the Runs table: header, and how a finished run fills it
+_RUN_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("run", lambda r, s: f"{r.request.backend} · {r.request.csv.name}"),
+    ("state", lambda r, s: r.state),
+    ("operations", lambda r, s: f"{r.ops_done:,}"),
+    ("ops/s", lambda r, s: f"{r.ops_per_second:,.0f}"),
+    ("final backend", lambda r, s: str(s.get("final_backend", "–"))),
+    ("keys", lambda r, s: f"{s.get('final_size', 0):,}" if "final_size" in s else "–"),
+    ("migrations", lambda r, s: str(s.get("migrations_triggered", "–"))),
+    ("p99 µs", _p99_us),
+    ("GUI stall p99 ms", lambda r, s: str(s.get("gui_stall_ms", {}).get("p99_ms", "–"))),
+)
 
 
 def _duration(seconds: float | None) -> str:
@@ -54,6 +86,7 @@ class RunView(QWidget):
     """Controls, progress, outputs and live charts of one run at a time."""
 
     finished = pyqtSignal(str)  # the run's final state
+    generated = pyqtSignal(str)  # the path of a workload just generated
     jump_requested = pyqtSignal(int)  # an operation of the run to step through
 
     def __init__(self, palette: Palette, parent: QWidget | None = None) -> None:
@@ -70,11 +103,21 @@ class RunView(QWidget):
         grid = QGridLayout()
         self.csv = QLineEdit()
         self.csv.setPlaceholderText("a workload CSV of any size (streamed, never loaded whole)")
-        browse = QPushButton("Open workload…")
+        browse = QPushButton("Open…")
+        browse.setToolTip("open a workload CSV")
         browse.clicked.connect(self._browse)
+        self.generate_button = QPushButton("Generate…")
+        self.generate_button.setToolTip("make a workload with the engine's generator")
+        self.generate_button.clicked.connect(self.ask_generate)
+        self.watch_button = QPushButton("Watch…")
+        self.watch_button.setToolTip("follow a run started elsewhere (NDJSON or engine serve)")
+        self.watch_button.clicked.connect(self.ask_watch)
+        picks = QHBoxLayout()
+        for button in (browse, self.generate_button, self.watch_button):
+            picks.addWidget(button)
         grid.addWidget(QLabel("workload"), 0, 0)
         grid.addWidget(self.csv, 0, 1, 1, 3)
-        grid.addWidget(browse, 0, 4)
+        grid.addLayout(picks, 0, 4)
         self.backend = QComboBox()
         self.backend.addItems(_BACKENDS)
         self.config = QLineEdit()
@@ -133,7 +176,15 @@ class RunView(QWidget):
         layout.addWidget(self.error)
         self.charts = RunCharts(palette)
         self.charts.jump_requested.connect(self.jump_requested)
-        layout.addWidget(self.charts, 1)
+        self.runs_table = QTableWidget(0, len(_RUN_COLUMNS))
+        self.runs_table.setHorizontalHeaderLabels([c for c, _ in _RUN_COLUMNS])
+        self.runs_table.horizontalHeader().setStretchLastSection(True)  # type: ignore[union-attr]
+        self.runs_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.results = QTabWidget()
+        self.results.addTab(self.charts, "Charts")
+        self.results.addTab(self.runs_table, "Runs")
+        layout.addWidget(self.results, 1)
+        self.watch: TickSource | None = None
         self.timer = QTimer(self)
         self.timer.setInterval(_POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -166,7 +217,7 @@ class RunView(QWidget):
 
     # ------------------------------------------------------------------ control
     def start(self) -> None:
-        if self.run is not None and not self.run.finished:
+        if (self.run is not None and not self.run.finished) or self.watch is not None:
             return
         try:
             request = self.request()
@@ -206,11 +257,17 @@ class RunView(QWidget):
         self._show_progress()
 
     def cancel(self) -> None:
+        if self.watch is not None:
+            self.stop_watching()
+            return
         if self.run is not None:
             self.run.cancel()
         self._update_buttons()
 
     def poll(self) -> None:
+        if self.watch is not None:
+            self._poll_watch()
+            return
         run = self.run
         if run is None:
             return
@@ -230,6 +287,94 @@ class RunView(QWidget):
             self._finish(run)
         self._update_buttons()
 
+    # ------------------------------------------------------------------ elsewhere
+    def ask_generate(self) -> None:
+        dialog = GenerateDialog(self)
+        if dialog.exec():
+            self.generate(dialog.mix.currentText(), dialog.ops.value(), dialog.keys.value(),
+                          dialog.seed.value(), Path(dialog.outfile.text()))
+
+    def generate(self, mix: str, ops: int, keys: int, seed: int, outfile: Path) -> None:
+        """Write a workload with ``engine generate-csv`` off the GUI thread, then open it."""
+        argv = generate_argv(mix, ops, keys, seed, outfile)
+        self.generate_button.setEnabled(False)
+        self.status.setText(f"Generating {ops:,} operations ({mix}) into {outfile}\u2026")
+
+        def work() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(argv, capture_output=True, text=True, check=False)
+
+        def done(proc: subprocess.CompletedProcess[str]) -> None:
+            self.generate_button.setEnabled(True)
+            if proc.returncode != 0:
+                self._show_error(f"Could not generate the workload: {proc.stderr.strip()}")
+                return
+            self.error.hide()
+            self.csv.setText(str(outfile))
+            self.status.setText(f"Generated {ops:,} operations ({mix}): press Start")
+            self.generated.emit(str(outfile))
+
+        def failed(exc: Exception) -> None:
+            self.generate_button.setEnabled(True)
+            self._show_error(f"Could not generate the workload: {exc}")
+
+        run_in_background(work, done, failed)
+
+    def ask_watch(self) -> None:
+        dialog = WatchDialog(self)
+        if dialog.exec():
+            self.watch_source(dialog.source.text(), dialog.token.text() or None)
+
+    def watch_source(self, where: str, token: str | None = None) -> None:
+        """Follow ticks from a file or an ``engine serve`` address; Cancel stops."""
+        if self.run is not None and not self.run.finished:
+            self._show_error("A run is going: cancel it before watching another")
+            return
+        try:
+            where = where.strip()
+            if where.startswith(("http://", "https://")):
+                source: TickSource = ServeWatch(where, token)
+            else:
+                source = FileWatch(Path(where))
+        except WatchError as exc:
+            self._show_error(str(exc))
+            return
+        self.error.hide()
+        self.watch = source
+        self.series = RunSeries(label=source.label)
+        self.status.setText(source.label)
+        self.timer.start()
+        self._update_buttons()
+        self.poll()
+
+    def _poll_watch(self) -> None:
+        assert self.watch is not None
+        try:
+            ticks = self.watch.read()
+        except WatchError as exc:
+            self._show_error(str(exc))
+            return
+        if ticks:
+            self.series.add(ticks)
+            self.charts.show_series(self.series)
+            last = self.series.last or {}
+            self.status.setText(
+                f"{self.watch.label}: {int(last.get('ops', 0)):,} operations, "
+                f"{self.series.ticks_seen} ticks, backend {self.series.backend}"
+            )
+
+    def stop_watching(self) -> None:
+        if self.watch is not None:
+            self.watch = None
+            self.timer.stop()
+            self.status.setText("Stopped watching")
+            self._update_buttons()
+
+    def _add_to_table(self, run: WorkloadRun, summary: dict[str, Any]) -> None:
+        row = self.runs_table.rowCount()
+        self.runs_table.insertRow(row)
+        for column, (_, make) in enumerate(_RUN_COLUMNS):
+            self.runs_table.setItem(row, column, QTableWidgetItem(make(run, summary)))
+
     def _finish(self, run: WorkloadRun) -> None:
         summary: dict[str, Any] = dict(run.summary or {})
         summary["gui_stall_ms"] = self.meter.stats.summary()
@@ -237,6 +382,7 @@ class RunView(QWidget):
         if run.error is not None:
             summary["error"] = run.error
         self.last_summary = summary
+        self._add_to_table(run, summary)
         if run.error is not None:
             what = "stopped" if run.state == "cancelled" else "failed"
             self._show_error(f"The run {what}: {run.error.get('detail', run.error)}")
@@ -282,9 +428,11 @@ class RunView(QWidget):
 
     def _update_buttons(self) -> None:
         running = self.run is not None and not self.run.finished
-        self.start_button.setEnabled(not running)
+        watching = self.watch is not None
+        self.start_button.setEnabled(not running and not watching)
         self.pause_button.setEnabled(running)
-        self.cancel_button.setEnabled(running)
+        self.cancel_button.setEnabled(running or watching)
+        self.cancel_button.setText("Stop watching" if watching else "Cancel")
         paused = self.run is not None and self.run.state == "paused"
         self.pause_button.setText("Resume" if paused else "Pause")
 
