@@ -489,3 +489,46 @@ def test_finished_runs_fill_the_runs_table(window, qtbot, workloads) -> None:  #
     assert [table.item(r, 1).text() for r in range(2)] == ["succeeded", "succeeded"]
     assert table.item(0, 0).text().startswith("chaining") and table.item(1, 2).text() == "50,000"
     assert len(view.charts.overlays) == 1  # the first run's throughput, overlaid
+
+
+def test_settings_are_edited_and_checked_as_the_engine_checks_them(  # type: ignore[no-untyped-def]
+    window, tmp_path
+) -> None:
+    from explorer.ui.run_dialogs import SettingsDialog
+
+    target = tmp_path / "run.toml"
+    dialog = SettingsDialog('backend = "robinhood"\n[robinhood]\nmax_load_factor = 3\n', target)
+    dialog.check_and_accept()
+    assert not dialog.problem.isHidden() and "max_load_factor" in dialog.problem.text()
+    assert not target.exists()  # nothing is kept until it is valid
+    dialog.editor.setPlainText('backend = "robinhood"\n[robinhood]\nmax_load_factor = 0.7\n')
+    dialog.check_and_accept()
+    assert dialog.result() == dialog.DialogCode.Accepted and "0.7" in target.read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["run.toml"]
+
+
+def test_a_run_with_edited_settings_uses_them(window, qtbot, workloads, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "run.toml"
+    config.write_text('[robinhood]\ncapacity = 65536\n')
+    view = window.run_view
+    view.csv.setText(str(workloads["small"]))
+    view.backend.setCurrentText("robinhood")
+    view.config.setText(str(config))
+    view.start()
+    _finish(qtbot, view)
+    assert view.run.state == "succeeded"
+    assert view.run.summary["final_stats"]["capacity"] == 65536  # no resize was needed
+
+
+def test_an_unwritable_output_folder_is_a_message(window, qtbot, workloads, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    view = window.run_view
+    view.csv.setText(str(workloads["small"]))
+    view.ndjson_on.setChecked(True)
+    view.ndjson_dir.setText(str(blocker / "ticks"))  # a folder inside a file
+    view.start()
+    _finish(qtbot, view)
+    assert view.run.state == "failed" and view.run.exit_code == 5
+    assert "cannot create" in view.error.text()
+    assert window.isVisible()

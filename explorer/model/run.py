@@ -117,7 +117,7 @@ class TickFollower:
                     self._offset, self._partial = 0, b""
                 handle.seek(self._offset)
                 data = handle.read()
-        except FileNotFoundError:
+        except OSError:  # not there (yet), or a path that cannot hold it: nothing to read
             return []
         self._offset += len(data)
         data = self._partial + data

@@ -125,9 +125,11 @@ class RunCharts(QWidget):
 
     def overlay(self, series: RunSeries, colour: str) -> None:
         """Draw another run's throughput over this one's (a finished run to compare)."""
-        curve = self.plots["throughput"].plot(
-            series.ops, series.throughput, pen=pg.mkPen(colour, width=1.5), name=series.label
-        )
+        plot = self.plots["throughput"]
+        if plot.legend is None:
+            legend = plot.addLegend(offset=(-10, 10))
+            legend.addItem(self.curves["throughput"], "this run")
+        curve = plot.plot(series.ops, series.throughput, pen=pg.mkPen(colour), name=series.label)
         self.overlays.append((series, curve))
 
     def clear_overlays(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ from explorer.model.run_sources import (
 from explorer.ui.background import run_in_background
 from explorer.ui.palette import Palette
 from explorer.ui.run_charts import RunCharts
-from explorer.ui.run_dialogs import GenerateDialog, WatchDialog
+from explorer.ui.run_dialogs import GenerateDialog, SettingsDialog, WatchDialog
 from explorer.ui.stall_meter import StallMeter
 
 __all__ = ["RunView"]
@@ -124,8 +125,12 @@ class RunView(QWidget):
         self.config.setPlaceholderText("settings TOML (optional; engine config init writes one)")
         grid.addWidget(QLabel("backend"), 1, 0)
         grid.addWidget(self.backend, 1, 1)
+        self.settings_button = QPushButton("Edit…")
+        self.settings_button.setToolTip("edit the settings, checked as the engine checks them")
+        self.settings_button.clicked.connect(self.edit_settings)
         grid.addWidget(QLabel("settings"), 1, 2)
-        grid.addWidget(self.config, 1, 3, 1, 2)
+        grid.addWidget(self.config, 1, 3)
+        grid.addWidget(self.settings_button, 1, 4)
         self.ndjson_on = QCheckBox("metrics.v1 NDJSON into")
         self.ndjson_dir = QLineEdit()
         self.ndjson_dir.setPlaceholderText("folder")
@@ -286,6 +291,22 @@ class RunView(QWidget):
             self.meter.stop()
             self._finish(run)
         self._update_buttons()
+
+    def edit_settings(self) -> None:
+        """Edit the chosen settings file, or new settings from the defaults."""
+        from engine.settings.models import default_config_text
+
+        current = self.config.text().strip()
+        target = Path(current) if current else Path(tempfile.gettempdir()) / "explorer-run.toml"
+        try:
+            text = target.read_text(encoding="utf-8") if current else default_config_text()
+        except OSError as exc:
+            self._show_error(f"Cannot read {target}: {exc.strerror}")
+            return
+        dialog = SettingsDialog(text, target, self)
+        if dialog.exec():
+            self.config.setText(str(target))
+            self.error.hide()
 
     # ------------------------------------------------------------------ elsewhere
     def ask_generate(self) -> None:
