@@ -1,6 +1,6 @@
 """Explorer responsiveness: stepping back deep in a timeline, and animation frame cost.
 
-    QT_QPA_PLATFORM=offscreen python bench/explorer.py [--ops 10000] [--repeat 20]
+    QT_QPA_PLATFORM=offscreen python bench/explorer.py [--ops 10000] [--repeat 20] [--run-view]
 
 1. Step back at operation 10,000 (target: 50 ms). For each backend a session records
    ``--ops`` mixed operations (60% put, 30% get, 10% delete over 5,000 keys); from the
@@ -9,6 +9,10 @@
 2. Animation (target: 60 fps for tables up to 1,024 slots). A Robin Hood table grows
    to 64, 256 and 1,024 slots and every key glides to its new slot; one animation frame
    is moving every tile and painting the whole view. Reported as frames per second.
+
+3. With ``--run-view``, also the Run view's targets (``bench/run_view.py``): GUI stalls
+   during a 1M-operation run while the map view is stepped, the run's throughput against
+   ``engine run-csv``, and the memory of a 10M-operation run against a 1M one.
 
 The machine is noisy, so each figure is also given as a ratio to a baseline measured in
 the same run: a full ``layout()`` of the map on screen (step back) and one paint of the
@@ -121,6 +125,7 @@ def main() -> int:
     parser.add_argument("--ops", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--run-view", action="store_true", help="also bench/run_view.py")
     args = parser.parse_args()
     print(f"Step back at operation {args.ops:,} (median of {args.repeat}, caches cleared)")
     print(f"{'backend':10} {'median ms':>10} {'worst ms':>9} {'layout() ms':>12} {'x layout':>9}")
@@ -132,6 +137,12 @@ def main() -> int:
     for slots in (64, 256, 1024):
         moving, still, tiles = animation(args.frames, slots)
         print(f"{slots:6} {tiles:6} {moving:11.0f} {still:10.0f} {moving / still:13.2f}")
+    if args.run_view:
+        import run_view  # beside this file
+
+        sys.argv = sys.argv[:1]
+        print()
+        return run_view.main()
     return 0
 
 

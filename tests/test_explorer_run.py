@@ -532,3 +532,25 @@ def test_an_unwritable_output_folder_is_a_message(window, qtbot, workloads, tmp_
     assert view.run.state == "failed" and view.run.exit_code == 5
     assert "cannot create" in view.error.text()
     assert window.isVisible()
+
+
+def test_a_click_on_the_throughput_chart_asks_for_that_operation(window, qtbot, workloads) -> None:  # type: ignore[no-untyped-def]
+    from PyQt6.QtCore import QPointF
+
+    view = window.run_view
+    view.csv.setText(str(workloads["small"]))
+    view.start()
+    _finish(qtbot, view)
+    charts = view.charts
+    plot = charts.plots["throughput"]
+    point = plot.vb.mapViewToScene(QPointF(25_000, view.series.throughput[-1]))
+
+    class Click:
+        def scenePos(self) -> QPointF:
+            return point
+
+    asked: list[int] = []
+    charts.jump_requested.disconnect()
+    charts.jump_requested.connect(asked.append)
+    charts._scene_clicked(Click())
+    assert len(asked) == 1 and abs(asked[0] - 25_001) < 500  # within a pixel's worth
