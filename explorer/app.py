@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from explorer import __version__
 from explorer.model.demos import DEMOS, load_demo, showcase_steps
 from explorer.model.session import Session
 
@@ -61,9 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--theme", choices=["light", "dark"], default="light")
     parser.add_argument("--size", type=_size, default=(1440, 900), metavar="WxH")
     parser.add_argument("--list-demos", action="store_true", help="print the demos and exit")
+    parser.add_argument("--version", action="version", version=f"explorer {__version__}")
+    table = parser.add_argument_group("a map of your own (instead of a demo)")
+    table.add_argument("--capacity", type=int, metavar="N", help="initial slots or buckets")
+    table.add_argument("--fill", type=int, metavar="N", help="insert N random keys first")
+    table.add_argument(
+        "--crafted", type=int, default=0, metavar="M", help="M of them crafted to collide"
+    )
     run = parser.add_argument_group("run a whole workload (the Run view)")
     run.add_argument("--run", metavar="CSV", help="open the Run view and run this workload")
-    run.add_argument("--backend", choices=["adaptive", "chaining", "robinhood"])
+    run.add_argument(
+        "--backend",
+        choices=["adaptive", "chaining", "robinhood"],
+        help="the map's backend (with --capacity/--fill), or the run's (with --run)",
+    )
     run.add_argument("--config", metavar="TOML", help="engine settings (engine config init)")
     run.add_argument("--metrics-out-dir", metavar="DIR", help="write metrics.v1 NDJSON here")
     run.add_argument("--metrics-port", type=int, metavar="P", help="serve Prometheus /metrics")
@@ -100,9 +112,24 @@ def _headless_fallback(args: argparse.Namespace) -> None:
     )
 
 
+def _own_map(args: argparse.Namespace) -> bool:
+    return bool(args.capacity or args.fill or (args.backend and not args.run))
+
+
 def _prepare_session(args: argparse.Namespace) -> Session:
     session = Session()
-    if args.workload:
+    if _own_map(args) and not args.workload:
+        from explorer.model.map_config import MapConfig
+
+        fields: dict[str, object] = {"backend": args.backend or "robinhood"}
+        if args.capacity:
+            fields["capacity"] = args.capacity
+        session.reset(MapConfig.parse(**fields))
+        if args.fill:
+            session.fill(args.fill, adversarial=min(args.crafted, args.fill), seed=0)
+            session.to_end()
+        session.title = f"{fields['backend']}: {len(session.timeline.live):,} keys"
+    elif args.workload:
         session.load_workload(args.workload)
         session.title = f"Workload: {Path(args.workload).name}"
     else:
@@ -124,6 +151,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.steps < 0:
         print("explorer: error: --steps must not be negative", file=sys.stderr)
         return EXIT_BAD_INPUT
+    for flag, value, low, high in (
+        ("--capacity", args.capacity, 1, 1 << 16),
+        ("--fill", args.fill, 0, 100_000),
+        ("--crafted", args.crafted, 0, 100_000),
+    ):
+        if value is not None and not low <= value <= high:
+            print(f"explorer: error: {flag} must be between {low} and {high:,}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     from explorer.model.sources import WorkloadLoadError
 
     if args.run:

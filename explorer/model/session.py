@@ -29,6 +29,18 @@ class Position:
     step: int
 
 
+@dataclass(frozen=True)
+class SessionState:
+    """What a session shows: kept by a reset, so that it can be undone."""
+
+    timeline: Timeline
+    twin: Timeline | None
+    position: Position
+    end_frames: dict[int, Frame]
+    title: str
+    description: str
+
+
 class Session:
     """Operations, the current position, and an optional twin map run on the same
     operations (the side-by-side comparison some demos use)."""
@@ -212,6 +224,21 @@ class Session:
             self._end_frames.clear()
             self._notify("operations")
         return max(0, dropped)
+
+    def snapshot_state(self) -> SessionState:
+        """Everything :meth:`restore_state` needs to come back here (shared, not copied:
+        a reset replaces the timelines, it never changes them). O(1)."""
+        return SessionState(
+            self.timeline, self.twin, self.position, self._end_frames, self.title,
+            self.description,
+        )
+
+    def restore_state(self, state: SessionState) -> None:
+        """Return to a :meth:`snapshot_state` (undo a reset)."""
+        self.timeline, self.twin, self.position = state.timeline, state.twin, state.position
+        self._end_frames = state.end_frames
+        self.title, self.description = state.title, state.description
+        self._notify("reset")
 
     def reset(self, config: MapConfig | None = None, *, twin: MapConfig | None = None) -> None:
         """Start again with an empty map (``config`` defaults to the current one)."""

@@ -22,6 +22,16 @@ class TableFigures:
     load_factor: float
     tombstones: int
     probe_histogram: tuple[int, ...]
+    #: each table's capacity, in the order shown (two during a migration: source, target)
+    capacities: tuple[int, ...] = ()
+
+    @property
+    def capacity_text(self) -> str:
+        """``"16"``, or ``"8 + 16 (source + target)"`` while a migration shows two tables."""
+        if len(self.capacities) > 1:
+            parts = " + ".join(str(c) for c in self.capacities)
+            return f"{parts} (source + target)" if len(self.capacities) == 2 else parts
+        return str(self.capacity)
 
     @property
     def average_probe(self) -> float:
@@ -41,10 +51,12 @@ def figures_of(tables: Sequence[TableState]) -> TableFigures:
     """Figures over every table shown (both tables during a migration)."""
     size = capacity = tombstones = 0
     hist: list[int] = []
+    capacities: list[int] = []
     for table in tables:
         layout = table.layout
         size += int(layout["size"])
         capacity += int(layout["capacity"])
+        capacities.append(int(layout["capacity"]))
         if "slots" in layout:
             tombstones += int(layout.get("tombstones", 0))
             for slot in layout["slots"]:
@@ -56,4 +68,4 @@ def figures_of(tables: Sequence[TableState]) -> TableFigures:
                     for position in range(len(chain)):
                         _add(hist, position + 1)
     load = size / capacity if capacity else 0.0
-    return TableFigures(size, capacity, load, tombstones, tuple(hist))
+    return TableFigures(size, capacity, load, tombstones, tuple(hist), tuple(capacities))

@@ -24,11 +24,24 @@ def legend_html(palette: Palette) -> str:
     return "&nbsp;&nbsp; ".join(spans) + "&nbsp;&nbsp; d<i>n</i>: distance from home (DIB)"
 
 
-def config_label(config: MapConfig) -> str:
-    parts = [config.backend, f"capacity {config.capacity}"]
+def config_label(config: MapConfig, capacity: str | None = None) -> str:
+    """The map's settings. ``capacity``: what the table on screen really has (it grows,
+    and a requested 10 is 16 slots); the requested one when not given."""
+    shown = capacity if capacity is not None else str(config.capacity)
+    parts = [config.backend, f"capacity {shown}"]
     if config.max_load_factor is not None:
         parts.append(f"max load {config.max_load_factor:g}")
     if config.backend != "chaining":
         parts.append(f"{config.deletion} deletes")
     parts.append(f"{config.hash} hash")
     return ", ".join(parts)
+
+
+def fill_message(asked: int, added: int) -> str:
+    """What a random fill did: random keys can repeat one already there (an update)."""
+    if added == asked:
+        return f"Inserted {asked:,} random keys"
+    return (
+        f"Inserted {added:,} new keys: {asked - added:,} of the {asked:,} random keys were "
+        "already in the map, so those puts updated a value instead"
+    )

@@ -31,7 +31,7 @@ from explorer.model.table_stats import figures_of
 from explorer.ui.background import run_in_background
 from explorer.ui.config_panel import ConfigPanel
 from explorer.ui.input_panel import InputPanel
-from explorer.ui.labels import config_label, legend_html
+from explorer.ui.labels import config_label, fill_message, legend_html
 from explorer.ui.map_scene import MapScene
 from explorer.ui.map_view import MapView
 from explorer.ui.menus import build_menus, build_shortcuts
@@ -55,6 +55,9 @@ class MainWindow(QMainWindow):
         self.colours = THEMES[theme]
         self.animate = True
         self._busy = False
+        self._undo_reset: Any = None
+        self.last_dialog: QWidget | None = None  # the last Help dialog (tests read it)
+        self.keys_to_inputs: Any = None
         self._build()
         self.theme_actions = build_menus(self)
         self.shortcuts = build_shortcuts(self)
@@ -198,14 +201,16 @@ class MainWindow(QMainWindow):
                 self.maps.setSizes([1000, 1000])  # the two maps share the height
         if twin is not None:
             self.twin_scene.show_frame(twin, animate=duration > 0, duration_ms=duration)
-            self.twin_label.setText(config_label(s.twin.config) if s.twin else "")
-        self.main_label.setText(config_label(s.config))
+            twin_capacity = figures_of(twin.tables).capacity_text
+            self.twin_label.setText(config_label(s.twin.config, twin_capacity) if s.twin else "")
+        figures = figures_of(frame.tables)
+        self.main_label.setText(config_label(s.config, figures.capacity_text))
         self.legend.setText(legend_html(self.colours))
         self.title.setText(s.title or "Adaptive Hash Map Explorer")
         self.subtitle.setText(s.description)
         self.subtitle.setVisible(bool(s.description))
         self.narration.show_frame(frame, self.heading())
-        self.stats.show_figures(figures_of(frame.tables))
+        self.stats.show_figures(figures)
         bar = self.transport
         if bar.timeline.records is not s.timeline.records:
             bar.timeline.set_records(s.timeline.records)
@@ -294,18 +299,23 @@ class MainWindow(QMainWindow):
             return False
         self.clear_error()
         self.inputs.line.clear()
-        self.statusBar().showMessage(record.summary)  # type: ignore[union-attr]
+        # the outcome is what the steps show: the status bar does not tell it first
+        self.statusBar().showMessage(  # type: ignore[union-attr]
+            f"{record.op.text()}: step through it with \u2192, or Shift+\u2192 for all of it"
+        )
         return True
 
     def fill(self, count: int, adversarial: int = 0) -> bool:
         self.pause()
+        before = len(self.session.timeline.live)
         try:
-            added = self.session.fill(count, adversarial=min(adversarial, count))
+            self.session.fill(count, adversarial=min(adversarial, count))
+            added = len(self.session.timeline.live) - before
         except ValueError as exc:
             self.show_error(str(exc))
             return False
         self.clear_error()
-        self.statusBar().showMessage(f"Inserted {added} random keys")  # type: ignore[union-attr]
+        self.statusBar().showMessage(fill_message(count, added))  # type: ignore[union-attr]
         return True
 
     def apply_config(self, fields: dict[str, Any]) -> bool:
@@ -327,9 +337,26 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Dropped {dropped} operation(s)")  # type: ignore[union-attr]
 
     def reset(self) -> None:
+        """An empty map; the operations before it come back with Ctrl+Z."""
         self.pause()
+        self._undo_reset = self.session.snapshot_state()
+        dropped = len(self.session)
         self.session.reset()
         self.clear_error()
+        self.statusBar().showMessage(  # type: ignore[union-attr]
+            f"Reset to an empty map ({dropped} operation(s) set aside): Ctrl+Z brings them back"
+        )
+
+    def undo_reset(self) -> bool:
+        """Bring back what the last reset set aside."""
+        if self._undo_reset is None:
+            self.statusBar().showMessage("Nothing to undo")  # type: ignore[union-attr]
+            return False
+        self.pause()
+        self.session.restore_state(self._undo_reset)
+        self._undo_reset = None
+        self.statusBar().showMessage("Brought back the operations before the reset")  # type: ignore[union-attr]
+        return True
 
     def open_demo(self, name: str) -> None:
         self.pause()
@@ -457,6 +484,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent | None) -> None:
         self.pause()
+        app = QApplication.instance()
+        if app is not None and self.keys_to_inputs is not None:
+            app.removeEventFilter(self.keys_to_inputs)
         if self.run_view.run is not None:
             self.run_view.run.close()
         super().closeEvent(event)

@@ -62,11 +62,15 @@ class StatsPanel(QWidget):
             return
         self.figures = figures
         self.values["size"].setText(str(figures.size))
-        self.values["capacity"].setText(str(figures.capacity))
+        self.values["capacity"].setText(figures.capacity_text)
         self.values["load_factor"].setText(f"{figures.load_factor:.2f}")
         self.values["tombstones"].setText(str(figures.tombstones))
         self.values["average_probe"].setText(f"{figures.average_probe:.2f}")
         xs = list(range(1, len(figures.probe_histogram) + 1))
         self.bars.setOpts(x=xs, height=list(figures.probe_histogram), width=0.7)
         self.plot.setXRange(0.4, max(4, len(xs)) + 0.6, padding=0)
+        # probe counts are whole numbers: a tick at each (or every few), never at 1.5
+        step = max(1, (len(xs) + 9) // 10)
+        ticks = [(x, str(x)) for x in range(1, max(4, len(xs)) + 1, step)]
+        self.plot.getAxis("bottom").setTicks([ticks])
         self.plot.setYRange(0, max([1, *figures.probe_histogram]) * 1.15, padding=0)

@@ -1,0 +1,182 @@
+"""What a lecturer hit (#14, "Fix what a lecturer hits"): each case failed before its fix."""
+
+from __future__ import annotations
+
+import collections
+import csv
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QApplication, QComboBox
+
+import explorer
+from engine.maps.hashing import crc32_hash
+from explorer.model import Session, load_demo
+from explorer.model.map_config import MapConfig
+from explorer.model.table_stats import figures_of
+from explorer.ui.labels import fill_message
+from explorer.ui.main_window import MainWindow
+from explorer.ui.menus import SHORTCUTS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def window(qtbot):  # type: ignore[no-untyped-def]
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1024, 768)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def test_the_header_shows_the_real_capacity(window) -> None:  # type: ignore[no-untyped-def]
+    window.apply_config({"backend": "robinhood", "capacity": 10})
+    assert "capacity 16" in window.main_label.text()  # 10 asked, 16 slots
+    window.fill(40)
+    window.session.to_end()
+    window.refresh()
+    real = window.session.timeline.live.capacity
+    assert real > 16 and f"capacity {real}" in window.main_label.text()
+
+
+def test_during_a_migration_both_tables_are_counted_apart(window) -> None:  # type: ignore[no-untyped-def]
+    load_demo(window.session, "adaptive-migration")
+    session = window.session
+    while session.step_forward():
+        if len(session.frame().tables) == 2:
+            break
+    figures = figures_of(session.frame().tables)
+    assert len(figures.capacities) == 2
+    assert figures.capacity_text == (
+        f"{figures.capacities[0]} + {figures.capacities[1]} (source + target)"
+    )
+    window.refresh()
+    assert window.stats.values["capacity"].text() == figures.capacity_text
+
+
+def test_the_colliding_sample_collides_under_the_hash_it_opens_with() -> None:
+    path = ROOT / "resources" / "workloads" / "colliding-keys.csv"
+    keys = {row[1] for row in csv.reader(path.open()) if row[0] != "op"}
+    assert MapConfig().hash == "crc32"
+    homes = collections.Counter(crc32_hash(k) & 0xFFF for k in keys)
+    assert homes.most_common(1)[0][1] >= 20  # one 12-bit home shared by 20+ keys
+    readme = (ROOT / "resources" / "README.md").read_text()
+    assert "crc32" in readme
+
+
+def test_arrow_keys_in_a_focused_list_are_the_list_s(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    load_demo(window.session, "robinhood-basics")
+    window.refresh()
+    combo = window.config_panel.findChild(QComboBox)
+    assert combo is not None
+    window.tabs.setCurrentIndex(1)
+    combo.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is combo)
+    before = window.session.position
+    qtbot.keyClick(combo, Qt.Key.Key_Right)
+    qtbot.keyClick(combo, Qt.Key.Key_Down)
+    assert window.session.position == before  # the map did not step
+    window.clear_focus()
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    assert window.session.position != before  # and does once the list lets go
+
+
+def test_reset_asks_nothing_but_can_be_undone(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    load_demo(window.session, "robinhood-basics")
+    count = len(window.session)
+    assert count > 0
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.session) == 0
+    assert "Ctrl+Z" in window.statusBar().currentMessage()
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.session) == count
+    assert window.undo_reset() is False  # once
+
+
+def test_a_fill_says_what_happened() -> None:
+    assert fill_message(1024, 1024) == "Inserted 1,024 random keys"
+    text = fill_message(1024, 1022)
+    assert "1,022 new keys" in text and "2 of the 1,024" in text and "updated" in text
+
+
+def test_the_fill_message_counts_the_keys_really_added(window) -> None:  # type: ignore[no-untyped-def]
+    window.apply_config({"backend": "robinhood", "capacity": 16})
+    window.fill(50)
+    first = len(window.session.timeline.live)
+    window.fill(1500)
+    added = len(window.session.timeline.live) - first
+    assert window.statusBar().currentMessage() == fill_message(1500, added)
+
+
+def test_the_status_bar_does_not_give_the_result_away(window) -> None:  # type: ignore[no-untyped-def]
+    load_demo(window.session, "robinhood-basics")
+    window.run_command("get nosuchkey")
+    message = window.statusBar().currentMessage()
+    assert "get nosuchkey" in message
+    assert "not found" not in message and "miss" not in message.lower()
+
+
+def test_the_probe_histogram_ticks_whole_numbers(window) -> None:  # type: ignore[no-untyped-def]
+    load_demo(window.session, "robinhood-basics")
+    window.session.to_end()
+    window.refresh()
+    ticks = window.stats.plot.getAxis("bottom")._tickLevels
+    assert ticks and all(float(value) == int(value) for value, _ in ticks[0])
+
+
+def test_help_lists_the_shortcuts_and_about_says_the_version(window) -> None:  # type: ignore[no-untyped-def]
+    menus = {a.text().replace("&", ""): a for a in window.menuBar().actions()}
+    assert "Help" in menus
+    items = {a.text().replace("&", ""): a for a in menus["Help"].menu().actions()}
+    items["Keyboard shortcuts"].trigger()
+    text = window.last_dialog.text()
+    for keys, _ in SHORTCUTS:
+        assert keys in text
+    window.last_dialog.close()
+    items["About"].trigger()
+    assert explorer.__version__ in window.last_dialog.text()
+    window.last_dialog.close()
+    assert "The explorer's guide" in items
+
+
+def test_the_versions_agree() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert explorer.__version__ == project
+    proc = subprocess.run([sys.executable, "-m", "explorer", "--version"], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == f"explorer {project}"
+
+
+def test_a_filled_table_renders_from_the_command_line(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+    shot = tmp_path / "fill.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "--backend", "chaining", "--capacity", "64",
+         "--fill", "300", "--crafted", "20", "--size", "1024x768", "--screenshot", str(shot)],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert shot.stat().st_size > 10_000
+    bad = subprocess.run(
+        [sys.executable, "-m", "explorer", "--fill", "-3", "--screenshot", str(shot)],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert bad.returncode == 2 and "--fill" in bad.stderr
+
+
+def test_a_session_reset_keeps_nothing_shared_with_the_undo() -> None:
+    session = Session()
+    session.execute("put a 1")
+    state = session.snapshot_state()
+    session.reset()
+    session.execute("put b 2")
+    session.restore_state(state)
+    assert [r.op.key for r in session.timeline.records] == ["a"]
