@@ -7,6 +7,7 @@ import csv
 import os
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -128,8 +129,9 @@ def test_the_probe_histogram_ticks_whole_numbers(window) -> None:  # type: ignor
     load_demo(window.session, "robinhood-basics")
     window.session.to_end()
     window.refresh()
-    ticks = window.stats.plot.getAxis("bottom")._tickLevels
-    assert ticks and all(float(value) == int(value) for value, _ in ticks[0])
+    for axis in ("bottom", "left"):
+        ticks = window.stats.plot.getAxis(axis)._tickLevels
+        assert ticks and all(float(value) == int(value) for value, _ in ticks[0]), axis
 
 
 def test_help_lists_the_shortcuts_and_about_says_the_version(window) -> None:  # type: ignore[no-untyped-def]
@@ -180,3 +182,64 @@ def test_a_session_reset_keeps_nothing_shared_with_the_undo() -> None:
     session.execute("put b 2")
     session.restore_state(state)
     assert [r.op.key for r in session.timeline.records] == ["a"]
+
+
+# ---------------------------------------------------------------------- playback
+@pytest.fixture
+def long_session_window(window, tmp_path):  # type: ignore[no-untyped-def]
+    import subprocess as sp
+
+    path = tmp_path / "w.csv"
+    sp.run([sys.executable, "-m", "engine.cli", "generate-csv", "--outfile", str(path), "--ops",
+            "5000", "--key-space", "300", "--seed", "2"], cwd=ROOT, check=True,
+           capture_output=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    window.session.load_workload(path)
+    window.refresh()
+    return window
+
+
+def test_whole_operation_playback_runs_past_1000_ops_a_second(long_session_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window = long_session_window
+    bar = window.transport
+    while bar.ops_per_second != 1000:
+        bar.nudge_speed(1)
+    assert bar.speed_label.text() == "1,000 ops/s"
+    window.toggle_play()
+    started = time.perf_counter()
+    qtbot.waitUntil(lambda: not window.playing, timeout=20_000)
+    elapsed = time.perf_counter() - started
+    assert window.session.at_end
+    assert 5000 / elapsed >= 1000 * 0.8  # the clock decides, frames do not slow it much
+
+
+def test_go_to_operation_n(long_session_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window = long_session_window
+    box = window.transport.goto
+    assert box.maximum() == 5000 and box.suffix() == "/5,000"
+    qtbot.keyClick(window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.focusWidget() is box
+    box.setValue(4321)
+    assert window.session.position.op == 4320
+    assert box.value() == 4321  # and the box follows the position
+    window.do_action("op_forward")
+    assert box.value() == 4322
+
+
+def test_the_scrubber_stays_precise_on_5000_operations(long_session_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PyQt6.QtCore import QPoint, QPointF
+    from PyQt6.QtGui import QWheelEvent
+
+    window = long_session_window
+    bar = window.transport.timeline
+    assert len(bar.records) == 5000 > bar.width()
+    columns = bar._columns(bar.width() - 16)
+    assert len(columns) == bar.width() - 16
+    structural = [i for i, r in enumerate(bar.records) if r.structural]
+    assert structural and any(tall for _, tall in columns)  # resizes stay visible
+    window.session.seek(2500)
+    for delta, expected in ((-120, 2501), (-120, 2502), (120, 2501)):
+        event = QWheelEvent(QPointF(50, 10), QPointF(50, 10), QPoint(0, 0), QPoint(0, delta),
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                            Qt.ScrollPhase.NoScrollPhase, False)
+        bar.wheelEvent(event)
+        assert window.session.position.op == expected

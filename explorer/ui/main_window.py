@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ from explorer.ui.transport import TransportBar
 __all__ = ["MainWindow"]
 
 BASE_STEP_MS = 700  # one micro-step per 0.7 s at 1x
+OPS_TICK_MS = 16  # whole-operation playback: a frame about every 16 ms
 
 
 class MainWindow(QMainWindow):
@@ -56,6 +58,7 @@ class MainWindow(QMainWindow):
         self.animate = True
         self._busy = False
         self._undo_reset: Any = None
+        self._play_clock = (0.0, 0)
         self.last_dialog: QWidget | None = None  # the last Help dialog (tests read it)
         self.keys_to_inputs: Any = None
         self._build()
@@ -174,6 +177,7 @@ class MainWindow(QMainWindow):
         self.transport.action.connect(self.do_action)
         self.transport.speed_changed.connect(self._speed_changed)
         self.transport.timeline.seek_requested.connect(self.session_seek)
+        self.transport.goto_requested.connect(self.session_goto)
         self.inputs.command.connect(self.run_command)
         self.inputs.fill_requested.connect(self.fill)
         self.inputs.load_requested.connect(self.choose_workload)
@@ -192,7 +196,8 @@ class MainWindow(QMainWindow):
         """Redraw everything from the session's current frame."""
         s = self.session
         frame = s.frame()
-        duration = self._animation_ms() if animate and self.animate else 0
+        fast = self.playing and self.transport.ops_per_second is not None
+        duration = self._animation_ms() if animate and self.animate and not fast else 0
         self.scene.show_frame(frame, animate=duration > 0, duration_ms=duration)
         twin = s.twin_frame()
         if (twin is not None) != self.twin_box.isVisibleTo(self):
@@ -216,6 +221,7 @@ class MainWindow(QMainWindow):
             bar.timeline.set_records(s.timeline.records)
         bar.timeline.set_position(s.position.op)
         bar.position.setText(self.position_text())
+        bar.set_length(len(s), s.position.op)
         self.config_panel.show_config(s.config)
         self.prefetch_timer.start()
 
@@ -270,8 +276,14 @@ class MainWindow(QMainWindow):
             return
         if self.session.at_end:
             self.session.to_start()
-        self.play_timer.start(int(BASE_STEP_MS / self.transport.speed_value))
+        self._play_clock = (time.perf_counter(), self.session.position.op)
+        self.play_timer.start(self._play_interval())
         self.transport.set_playing(True)
+
+    def _play_interval(self) -> int:
+        if self.transport.ops_per_second is not None:
+            return OPS_TICK_MS
+        return int(BASE_STEP_MS / self.transport.speed_value)
 
     def pause(self) -> None:
         self.play_timer.stop()
@@ -282,12 +294,29 @@ class MainWindow(QMainWindow):
         return self.play_timer.isActive()
 
     def _play_tick(self) -> None:
-        if not self.session.step_forward() or self.session.at_end:
+        rate = self.transport.ops_per_second
+        if rate is None:
+            if not self.session.step_forward() or self.session.at_end:
+                self.pause()
+            return
+        # whole operations, as many as are due by the clock (so a slow frame costs no
+        # speed): one seek, no animation; the frames of the skipped ones are never built
+        started, first = self._play_clock
+        due = first + int((time.perf_counter() - started) * rate)
+        target = min(len(self.session), max(due, self.session.position.op + 1))
+        self.session.seek(target)
+        if self.session.at_end:
             self.pause()
 
     def _speed_changed(self, speed: float) -> None:
         if self.play_timer.isActive():
-            self.play_timer.setInterval(int(BASE_STEP_MS / speed))
+            self._play_clock = (time.perf_counter(), self.session.position.op)
+            self.play_timer.setInterval(self._play_interval())
+
+    def session_goto(self, op: int) -> None:
+        """Go to operation index ``op`` (the go-to box)."""
+        self.pause()
+        self.session.seek(max(0, min(op, len(self.session))))
 
     def run_command(self, text: str) -> bool:
         """Run one operation line; a bad line shows a message and changes nothing."""

@@ -102,7 +102,8 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Shift+Right / Shift+Left, PgDown / PgUp", "one whole operation forward / back"),
     ("Space", "play / pause"),
     ("Home / End", "the first / the last operation"),
-    ("] / [", "faster / slower"),
+    ("] / [", "faster / slower; past 16x, whole operations a second (up to 10,000)"),
+    ("Ctrl+G", "go to operation N"),
     ("Ctrl+L", "type an operation (put k v, get k, del k)"),
     ("Escape", "leave a text field, so the keys step the map again"),
     ("Ctrl+O", "open a workload CSV"),
@@ -179,6 +180,7 @@ def build_shortcuts(window: MainWindow) -> dict[str, QShortcut]:
         ("]", lambda: window.transport.nudge_speed(1)),
         ("[", lambda: window.transport.nudge_speed(-1)),
         ("Ctrl+L", window.inputs.line.setFocus),
+        ("Ctrl+G", window.transport.focus_goto),
         ("Escape", window.clear_focus),
     ]
     shortcuts: dict[str, QShortcut] = {}

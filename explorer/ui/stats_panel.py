@@ -73,4 +73,7 @@ class StatsPanel(QWidget):
         step = max(1, (len(xs) + 9) // 10)
         ticks = [(x, str(x)) for x in range(1, max(4, len(xs)) + 1, step)]
         self.plot.getAxis("bottom").setTicks([ticks])
+        top = max([1, *figures.probe_histogram])  # entries are whole numbers too
+        y_step = max(1, -(-top // 4))
+        self.plot.getAxis("left").setTicks([[(y, str(y)) for y in range(0, top + 1, y_step)]])
         self.plot.setYRange(0, max([1, *figures.probe_histogram]) * 1.15, padding=0)
