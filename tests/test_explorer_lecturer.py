@@ -56,11 +56,10 @@ def test_during_a_migration_both_tables_are_counted_apart(window) -> None:  # ty
             break
     figures = figures_of(session.frame().tables)
     assert len(figures.capacities) == 2
-    assert figures.capacity_text == (
-        f"{figures.capacities[0]} + {figures.capacities[1]} (source + target)"
-    )
+    assert figures.capacity_text == f"{figures.capacities[0]} + {figures.capacities[1]}"
     window.refresh()
     assert window.stats.values["capacity"].text() == figures.capacity_text
+    assert f"capacity {figures.capacity_text} (source + target)" in window.main_label.text()
 
 
 def test_the_colliding_sample_collides_under_the_hash_it_opens_with() -> None:
@@ -243,3 +242,46 @@ def test_the_scrubber_stays_precise_on_5000_operations(long_session_window, qtbo
                             Qt.ScrollPhase.NoScrollPhase, False)
         bar.wheelEvent(event)
         assert window.session.position.op == expected
+
+
+# ---------------------------------------------------------------------- readable at scale
+def _key_pixels(window) -> float:  # type: ignore[no-untyped-def]
+    from explorer.ui.map_view import key_pixels_at_scale
+
+    return key_pixels_at_scale(window.view.current_scale)
+
+
+def _action_in_view(window) -> bool:  # type: ignore[no-untyped-def]
+    rect = window.view.action_rect()
+    if rect is None:
+        return True
+    shown = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    return shown.intersects(rect)
+
+
+@pytest.mark.parametrize("demo", ["robinhood-basics", "chaining-basics", "adaptive-migration",
+                                  "tombstones-vs-backshift"])
+def test_every_demo_is_readable_at_1024x768_and_follows_the_action(window, demo) -> None:  # type: ignore[no-untyped-def]
+    load_demo(window.session, demo)
+    window.refresh()
+    steps = 0
+    while True:
+        window.scene.finish_animation()
+        assert _key_pixels(window) >= 14.0 - 1e-6, (demo, steps)
+        assert _action_in_view(window), (demo, steps)
+        steps += 1
+        if not window.session.step_forward() or steps > 400:
+            break
+
+
+def test_a_1024_key_table_is_readable_and_follows(window) -> None:  # type: ignore[no-untyped-def]
+    window.apply_config({"backend": "robinhood", "capacity": 1024})
+    window.fill(1024)
+    window.session.seek(900)
+    window.refresh()
+    for _ in range(60):
+        window.scene.finish_animation()
+        assert _key_pixels(window) >= 14.0 - 1e-6
+        assert _action_in_view(window)
+        window.session.step_forward()
+    assert not window.view.whole_table_fits  # too big to show whole at a readable size

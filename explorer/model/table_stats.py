@@ -27,10 +27,9 @@ class TableFigures:
 
     @property
     def capacity_text(self) -> str:
-        """``"16"``, or ``"8 + 16 (source + target)"`` while a migration shows two tables."""
+        """``"16"``, or ``"8 + 16"`` (source + target) while a migration shows two."""
         if len(self.capacities) > 1:
-            parts = " + ".join(str(c) for c in self.capacities)
-            return f"{parts} (source + target)" if len(self.capacities) == 2 else parts
+            return " + ".join(str(c) for c in self.capacities)
         return str(self.capacity)
 
     @property

@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
         fast = self.playing and self.transport.ops_per_second is not None
         duration = self._animation_ms() if animate and self.animate and not fast else 0
         self.scene.show_frame(frame, animate=duration > 0, duration_ms=duration)
+        self.view.show_action()  # a large table: the step stays in sight
         twin = s.twin_frame()
         if (twin is not None) != self.twin_box.isVisibleTo(self):
             self.twin_box.setVisible(twin is not None)
@@ -206,10 +207,14 @@ class MainWindow(QMainWindow):
                 self.maps.setSizes([1000, 1000])  # the two maps share the height
         if twin is not None:
             self.twin_scene.show_frame(twin, animate=duration > 0, duration_ms=duration)
+            self.twin_view.show_action()
             twin_capacity = figures_of(twin.tables).capacity_text
             self.twin_label.setText(config_label(s.twin.config, twin_capacity) if s.twin else "")
         figures = figures_of(frame.tables)
-        self.main_label.setText(config_label(s.config, figures.capacity_text))
+        capacity = figures.capacity_text
+        if len(figures.capacities) == 2:
+            capacity += " (source + target)"
+        self.main_label.setText(config_label(s.config, capacity))
         self.legend.setText(legend_html(self.colours))
         self.title.setText(s.title or "Adaptive Hash Map Explorer")
         self.subtitle.setText(s.description)

@@ -63,6 +63,10 @@ class StatsPanel(QWidget):
         self.figures = figures
         self.values["size"].setText(str(figures.size))
         self.values["capacity"].setText(figures.capacity_text)
+        self.values["capacity"].setToolTip(
+            "source + target: a migration shows both tables" if len(figures.capacities) > 1
+            else ""
+        )
         self.values["load_factor"].setText(f"{figures.load_factor:.2f}")
         self.values["tombstones"].setText(str(figures.tombstones))
         self.values["average_probe"].setText(f"{figures.average_probe:.2f}")
