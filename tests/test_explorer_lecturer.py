@@ -285,3 +285,46 @@ def test_a_1024_key_table_is_readable_and_follows(window) -> None:  # type: igno
         assert _action_in_view(window)
         window.session.step_forward()
     assert not window.view.whole_table_fits  # too big to show whole at a readable size
+
+
+def test_the_overview_frames_what_the_lens_shows_and_goes_to_a_slot(window) -> None:  # type: ignore[no-untyped-def]
+    window.apply_config({"backend": "robinhood", "capacity": 1024})
+    window.fill(1024, adversarial=40)
+    window.session.seek(len(window.session) - 1)
+    window.refresh()
+    view = window.view
+    assert view.overview.isVisible() and view.follow_box.isVisible()
+    overview = view.overview
+    cells = overview.tables[0].cells
+    assert len(cells) == window.session.frame().tables[0].layout["capacity"]
+    assert overview.visible_locs == view.visible_locs() and overview.visible_locs
+    assert overview.tables[0].worst >= 10  # the crafted keys' cluster, long DIBs
+    far = cells[-1].loc
+    assert far not in view.visible_locs()
+    view.go_to(far)
+    assert not view.follow and far in view.visible_locs()
+    window.session.step_back()  # not following: the view stays where it was sent
+    assert far in view.visible_locs()
+    view.follow = True
+    assert _action_in_view(window)
+
+
+def test_no_overview_over_a_small_table(window) -> None:  # type: ignore[no-untyped-def]
+    load_demo(window.session, "robinhood-basics")
+    window.refresh()
+    assert not window.view.overview.isVisible() and not window.view.follow_box.isVisible()
+
+
+def test_overview_cells_follow_the_layout() -> None:
+    from explorer.model.frames import TableState
+    from explorer.model.overview import overview_of
+
+    session = Session(MapConfig(backend="chaining", capacity=8))
+    for key in ("a", "b", "c", "d", "e"):
+        session.execute(f"put {key} 1")
+    session.to_end()
+    table = session.frame().tables[0]
+    view = overview_of(TableState(table.role, table.layout))
+    assert len(view.cells) == table.layout["capacity"]
+    assert sum(c.value for c in view.cells) <= 5 and view.worst >= 1
+    assert {c.state for c in view.cells} <= {"empty", "occupied"}

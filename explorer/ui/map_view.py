@@ -3,26 +3,30 @@
 When the whole table fits at a scale where key text is at least 14 px on screen, the
 view shows all of it. A larger table is shown at that readable scale instead, and the
 view follows the action: the probed, placed, shifted or migrated slot (else the home
-slot, else the migration cursor) is kept in sight after every step. "Follow" can be
-turned off; Ctrl+wheel zooms by hand (which also stops following until a double click
-fits the view again). O(1) per step.
+slot, else the migration cursor) is kept in sight after every step. An overview in the
+corner draws the whole table small, frames what the view shows, and goes to a slot on a
+click (which stops following; the "follow the action" box turns it back on). Ctrl+wheel
+zooms by hand; a double click fits the view again. O(capacity) per step.
 """
 
 from __future__ import annotations
 
 from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QFontMetricsF, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
-from PyQt6.QtWidgets import QGraphicsView, QWidget
+from PyQt6.QtWidgets import QCheckBox, QGraphicsOpacityEffect, QGraphicsView, QWidget
 
-from explorer.model.frames import Frame
+from explorer.model.frames import Frame, Loc
 from explorer.ui.map_items import KEY_FONT
 from explorer.ui.map_scene import MapScene
+from explorer.ui.overview import Overview
 
 __all__ = ["MIN_KEY_PIXELS", "MapView"]
 
 #: the smallest key text, in screen pixels, that a lecture hall can read
 MIN_KEY_PIXELS = 14.0
 _MARGIN = 40.0  # scene units kept around the followed slot
+#: the overview appears when the view shows less than this share of the table's slots
+OVERVIEW_WHEN_SHOWN = 0.5
 
 
 def key_pixels_at_scale(scale: float) -> float:
@@ -44,9 +48,31 @@ class MapView(QGraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self._zoomed = False  # the user zoomed by hand
-        self.follow = True
         self.readable_scale = MIN_KEY_PIXELS / QFontMetricsF(KEY_FONT).height()
+        self.overview = Overview(scene.colours, self)
+        self.overview.slot_requested.connect(self.go_to)
+        self.overview.hide()
+        fade = QGraphicsOpacityEffect(self.overview)
+        fade.setOpacity(0.9)  # the tiles under it stay faintly visible
+        self.overview.setGraphicsEffect(fade)
+        self.follow_box = QCheckBox("follow the action", self)
+        self.follow_box.setChecked(True)
+        self.follow_box.setToolTip("Keep the probed, placed or moved slot in sight")
+        self.follow_box.toggled.connect(self._follow_toggled)
+        self.follow_box.hide()
         scene.sceneRectChanged.connect(lambda _rect: self.fit())
+
+    def _follow_toggled(self, on: bool) -> None:
+        if on:
+            self.show_action()
+
+    @property
+    def follow(self) -> bool:
+        return self.follow_box.isChecked()
+
+    @follow.setter
+    def follow(self, on: bool) -> None:
+        self.follow_box.setChecked(on)
 
     @property
     def current_scale(self) -> float:
@@ -93,16 +119,77 @@ class MapView(QGraphicsView):
         return None
 
     def show_action(self) -> None:
-        """Scroll the action into sight (with a margin), if following."""
-        if not self.follow:
+        """Scroll the action into sight (with a margin), if following; then the overview
+        shows what is in sight."""
+        if self.follow:
+            rect = self.action_rect()
+            if rect is not None:
+                self.ensureVisible(rect, int(_MARGIN), int(_MARGIN))
+        self._update_overview()
+
+    def visible_locs(self) -> set[Loc]:
+        """The slots (or buckets' first lanes) the viewport shows now. O(capacity)."""
+        geometry = self.map_scene.geometry
+        view = self.viewport()
+        if geometry is None or view is None:
+            return set()
+        shown = self.mapToScene(view.rect()).boundingRect()
+        locs: set[Loc] = set()
+        for table in geometry.tables:
+            for loc, rect in table.cells.items():
+                if shown.intersects(QRectF(rect.x, rect.y, rect.w, rect.h)):
+                    locs.add(loc if loc.slot is not None else Loc(loc.table, bucket=loc.bucket,
+                                                                  group=0))
+        return locs
+
+    def _update_overview(self) -> None:
+        """The follow box while zoomed in; the overview too when most of the table is out
+        of sight (over a small table it would hide more than it shows)."""
+        frame, geometry = self.map_scene.frame, self.map_scene.geometry
+        zoomed_in = not self.whole_table_fits and frame is not None and geometry is not None
+        self.follow_box.setVisible(zoomed_in)
+        visible = self.visible_locs() if zoomed_in else set()
+        total = sum(len(t.cells) for t in geometry.tables) if geometry is not None else 0
+        wanted = zoomed_in and len(visible) < OVERVIEW_WHEN_SHOWN * total
+        self.overview.setVisible(wanted)
+        if wanted:
+            assert frame is not None
+            self.overview.set_palette(self.map_scene.colours)
+            self.overview.show_frame(frame, visible)
+            self._place_overlays()
+
+    def _place_overlays(self) -> None:
+        view = self.viewport()
+        if view is None:
             return
-        rect = self.action_rect()
-        if rect is not None:
-            self.ensureVisible(rect, int(_MARGIN), int(_MARGIN))
+        tables = max(1, len(self.overview.tables))
+        width = min(220, max(120, view.width() // 5))
+        height = min(view.height() // 2, 34 + tables * width // 2)
+        self.overview.setGeometry(view.x() + view.width() - width - 6, view.y() + 6, width,
+                                  height)
+        self.follow_box.adjustSize()
+        self.follow_box.move(view.x() + 6, view.y() + 4)
+
+    def go_to(self, loc: Loc) -> None:
+        """Show slot ``loc`` (the overview was clicked): following stops until asked."""
+        geometry = self.map_scene.geometry
+        rect = geometry.rect_of(loc) if geometry is not None else None
+        if rect is None:
+            return
+        self.follow = False
+        self.centerOn(rect.x + rect.w / 2, rect.y + rect.h / 2)
+        self._update_overview()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        if self.overview.isVisible():
+            self.overview.visible_locs = self.visible_locs()
+            self.overview.update()
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         super().resizeEvent(event)
         self.fit()
+        self._update_overview()
 
     def wheelEvent(self, event: QWheelEvent | None) -> None:
         if event is not None and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
@@ -114,5 +201,6 @@ class MapView(QGraphicsView):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent | None) -> None:
         self._zoomed = False
+        self.follow = True
         self.fit()
         super().mouseDoubleClickEvent(event)

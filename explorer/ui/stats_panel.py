@@ -11,6 +11,16 @@ from explorer.ui.palette import Palette
 __all__ = ["StatsPanel"]
 
 
+def _nice_step(top: int, ticks: int = 4) -> int:
+    """A whole tick step of 1, 2 or 5 times a power of ten giving about ``ticks`` ticks."""
+    raw = max(1.0, top / ticks)
+    power = 10 ** (len(str(int(raw))) - 1)
+    for factor in (1, 2, 5, 10):
+        if factor * power >= raw:
+            return factor * power
+    return 10 * power
+
+
 class StatsPanel(QWidget):
     def __init__(self, palette: Palette, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +88,6 @@ class StatsPanel(QWidget):
         ticks = [(x, str(x)) for x in range(1, max(4, len(xs)) + 1, step)]
         self.plot.getAxis("bottom").setTicks([ticks])
         top = max([1, *figures.probe_histogram])  # entries are whole numbers too
-        y_step = max(1, -(-top // 4))
+        y_step = _nice_step(top)
         self.plot.getAxis("left").setTicks([[(y, str(y)) for y in range(0, top + 1, y_step)]])
         self.plot.setYRange(0, max([1, *figures.probe_histogram]) * 1.15, padding=0)

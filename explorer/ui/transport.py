@@ -71,7 +71,7 @@ class TransportBar(QWidget):
         self.goto.setKeyboardTracking(False)  # seek on Enter or arrows, not every digit
         self.goto.setToolTip("The operation on screen; type another and Enter to go there (Ctrl+G)")
         self.goto.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)
-        self.goto.setMaximumWidth(112)  # "op 4,096/5,000" fits; the window keeps 1024 px
+        self.goto.setMaximumWidth(124)  # "op 4,096/5,000" fits; the window keeps 1024 px
         self.goto.valueChanged.connect(lambda n: self.goto_requested.emit(n - 1))
         row.addWidget(self.goto)
         outer.addLayout(row)
