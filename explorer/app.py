@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--size", type=_size, default=(1440, 900), metavar="WxH")
     parser.add_argument("--list-demos", action="store_true", help="print the demos and exit")
     parser.add_argument("--version", action="version", version=f"explorer {__version__}")
+    parser.add_argument(
+        "--presenter",
+        action="store_true",
+        help="presenter mode: larger text and tiles, side panels hidden (full screen live)",
+    )
     table = parser.add_argument_group("a map of your own (instead of a demo)")
     table.add_argument("--capacity", type=int, metavar="N", help="initial slots or buckets")
     table.add_argument("--fill", type=int, metavar="N", help="insert N random keys first")
@@ -183,6 +188,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     apply_theme(app, args.theme)
     window = MainWindow(session, theme=args.theme)
     window.resize(*args.size)
+    if args.presenter:
+        if args.screenshot:  # a picture at the given size: no full screen
+            window.set_text_scale(1.5)
+            window.set_side_panels(False)
+        else:
+            window.presenter_action.setChecked(True)
     if args.screenshot:
         window.animate = False
         window.show()
@@ -194,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as exc:
             print(f"explorer: error: {exc}", file=sys.stderr)
             return EXIT_IO
-        window.close()
+        _dispose(window)
         return EXIT_OK
     window.show()
     return _run_event_loop(app)
@@ -241,6 +252,17 @@ def _run_workload(args: argparse.Namespace) -> int:
     from explorer.ui.run_automation import finish_automated_run
 
     return finish_automated_run(app, window, args)
+
+
+def _dispose(window: object) -> None:
+    """Close and delete the window now, while the application still exists: left to the
+    interpreter's shutdown, Qt objects can be destroyed after the application and crash."""
+    from PyQt6.QtCore import QCoreApplication, QEvent
+
+    window.close()  # type: ignore[attr-defined]
+    window.deleteLater()  # type: ignore[attr-defined]
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    QCoreApplication.processEvents()
 
 
 def _quiet_platform_warnings() -> None:

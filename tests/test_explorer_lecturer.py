@@ -328,3 +328,39 @@ def test_overview_cells_follow_the_layout() -> None:
     assert len(view.cells) == table.layout["capacity"]
     assert sum(c.value for c in view.cells) <= 5 and view.worst >= 1
     assert {c.state for c in view.cells} <= {"empty", "occupied"}
+
+
+def test_presenter_mode_enlarges_hides_the_panels_and_comes_back(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    load_demo(window.session, "robinhood-basics")
+    window.refresh()
+    assert window.side.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    assert window.presenter and not window.side.isVisible()
+    assert _key_pixels(window) >= 21.0 - 1e-6  # 14 px x 1.5
+    assert "150%" in window.statusBar().currentMessage()
+    qtbot.keyClick(window, Qt.Key.Key_F9)
+    assert window.side.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    assert not window.presenter and window.text_scale == 1.0
+    assert _key_pixels(window) >= 14.0 - 1e-6
+
+
+def test_ctrl_plus_and_minus_scale_text_and_tiles(window) -> None:  # type: ignore[no-untyped-def]
+    load_demo(window.session, "adaptive-migration")
+    window.refresh()
+    window.zoom_text(2)
+    assert window.text_scale == pytest.approx(1.15**2)
+    assert _key_pixels(window) >= 14.0 * 1.15**2 - 1e-6
+    assert "font-size" in QApplication.instance().styleSheet()
+    window.zoom_text(-20)
+    assert window.text_scale == 0.8  # bounded
+    window.set_text_scale(1.0)
+
+
+def test_the_legend_takes_at_most_two_lines_at_1024(window) -> None:  # type: ignore[no-untyped-def]
+    load_demo(window.session, "robinhood-basics")
+    window.refresh()
+    QApplication.processEvents()
+    legend = window.legend
+    lines = legend.heightForWidth(legend.width()) / legend.fontMetrics().lineSpacing()
+    assert lines <= 2.2, lines

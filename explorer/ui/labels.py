@@ -11,17 +11,17 @@ __all__ = ["config_label", "legend_html"]
 def legend_html(palette: Palette) -> str:
     """The key to the map's symbols and colours (each mark has a symbol, not only a colour)."""
     entries = [
-        (palette.home, "\u2302 home / dashed: home slot"),
+        (palette.home, "\u2302 home"),
         (palette.probe, "\u2022 probed"),
-        (palette.match, "\u2713 match, \u2605 placed"),
+        (palette.match, "\u2713 match \u2605 placed"),
         (palette.mismatch, "\u2717 no match"),
-        (palette.displaced, "\u21c4 Robin Hood swap"),
-        (palette.shifted, "\u21a4 shifted back"),
-        (palette.removed, "\u2020 tombstone / \u2212 removed"),
+        (palette.displaced, "\u21c4 swap"),
+        (palette.shifted, "\u21a4 shifted"),
+        (palette.removed, "\u2020 tombstone \u2212 removed"),
         (palette.moved, "\u2192 migrated"),
     ]
     spans = [f'<span style="color:{colour}">\u25a0</span> {text}' for colour, text in entries]
-    return "&nbsp;&nbsp; ".join(spans) + "&nbsp;&nbsp; d<i>n</i>: distance from home (DIB)"
+    return "&nbsp; ".join(spans) + "&nbsp; d<i>n</i>: distance from home (DIB)"
 
 
 def config_label(config: MapConfig, capacity: str | None = None) -> str:

@@ -58,6 +58,10 @@ class MainWindow(QMainWindow):
         self.animate = True
         self._busy = False
         self._undo_reset: Any = None
+        self.text_scale = 1.0
+        self.presenter = False
+        self.presenter_action: Any = None
+        self.panels_action: Any = None
         self._play_clock = (0.0, 0)
         self.last_dialog: QWidget | None = None  # the last Help dialog (tests read it)
         self.keys_to_inputs: Any = None
@@ -475,11 +479,53 @@ class MainWindow(QMainWindow):
     def error_text(self) -> str:
         return self.error.text() if not self.error.isHidden() else ""
 
+    # ------------------------------------------------------------------ presenting
+    def set_text_scale(self, scale: float) -> None:
+        """Text and tiles at ``scale`` times the usual size (0.8 to 2.5)."""
+        scale = max(0.8, min(2.5, scale))
+        self.text_scale = scale
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, self.colours.name, scale)
+        for view in (self.view, self.twin_view):
+            view.set_text_scale(scale)
+        self._fit_side_width()
+        self.statusBar().showMessage(f"Text and tiles at {scale:.0%}")  # type: ignore[union-attr]
+
+    def zoom_text(self, steps: int) -> None:
+        """Ctrl + and Ctrl -: one step is 15% larger or smaller."""
+        self.set_text_scale(self.text_scale * 1.15**steps)
+
+    def set_presenter(self, on: bool) -> None:
+        """Presenter mode: full screen, the side panels hidden, text and tiles at 150%.
+        The side panels come back with F9, and everything with F5 again."""
+        self.presenter = on
+        if on:
+            self._before_presenter = self.text_scale
+            self.set_text_scale(max(1.5, self.text_scale))
+            self._show_panels(False)
+            self.showFullScreen()
+        else:
+            self.set_text_scale(getattr(self, "_before_presenter", 1.0))
+            self._show_panels(True)
+            self.showNormal()
+
+    def _show_panels(self, shown: bool) -> None:
+        """Through the menu's check box when there is one, so it tells the truth."""
+        if self.panels_action is not None:
+            self.panels_action.setChecked(shown)
+        else:
+            self.set_side_panels(shown)
+
+    def set_side_panels(self, shown: bool) -> None:
+        self.side.setVisible(shown)
+        self.view.fit()
+
     def set_theme(self, name: str) -> None:
         app = QApplication.instance()
         palette: Palette = THEMES[name]
         if isinstance(app, QApplication):
-            apply_theme(app, name)
+            apply_theme(app, name, self.text_scale)
         self.colours = palette
         for scene in (self.scene, self.twin_scene):
             scene.set_palette(palette)
@@ -518,9 +564,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent | None) -> None:
         self.pause()
-        app = QApplication.instance()
-        if app is not None and self.keys_to_inputs is not None:
-            app.removeEventFilter(self.keys_to_inputs)
         if self.run_view.run is not None:
             self.run_view.run.close()
         super().closeEvent(event)

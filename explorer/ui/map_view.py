@@ -48,6 +48,7 @@ class MapView(QGraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self._zoomed = False  # the user zoomed by hand
+        self.text_scale = 1.0  # presenter mode and Ctrl +/- make everything larger
         self.readable_scale = MIN_KEY_PIXELS / QFontMetricsF(KEY_FONT).height()
         self.overview = Overview(scene.colours, self)
         self.overview.slot_requested.connect(self.go_to)
@@ -61,6 +62,14 @@ class MapView(QGraphicsView):
         self.follow_box.toggled.connect(self._follow_toggled)
         self.follow_box.hide()
         scene.sceneRectChanged.connect(lambda _rect: self.fit())
+
+    def set_text_scale(self, scale: float) -> None:
+        """Key text at least ``14 px x scale`` (presenter mode: larger tiles and text)."""
+        self.text_scale = scale
+        self.readable_scale = MIN_KEY_PIXELS * scale / QFontMetricsF(KEY_FONT).height()
+        self._zoomed = False
+        self.fit()
+        self._update_overview()
 
     def _follow_toggled(self, on: bool) -> None:
         if on:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import PYQT_VERSION_STR, QT_VERSION_STR, QEvent, QObject, Qt
 from PyQt6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence, QShortcut
-from PyQt6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox, QLineEdit
+from PyQt6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QComboBox, QLineEdit, QWidget
 
 from explorer.model.demos import DEMOS
 from explorer.resources import sample_workloads
@@ -81,6 +81,30 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     animate.setChecked(True)
     animate.toggled.connect(lambda on: setattr(window, "animate", on))
     view.addAction(animate)
+    view.addSeparator()
+    presenter = QAction("&Presenter mode", window)
+    presenter.setCheckable(True)
+    presenter.setShortcut(QKeySequence("F5"))
+    presenter.setToolTip("Full screen, side panels hidden, text and tiles at 150%")
+    presenter.toggled.connect(window.set_presenter)
+    view.addAction(presenter)
+    panels = QAction("Side &panels", window)
+    panels.setCheckable(True)
+    panels.setChecked(True)
+    panels.setShortcut(QKeySequence("F9"))
+    panels.toggled.connect(window.set_side_panels)
+    view.addAction(panels)
+    zooms: tuple[tuple[str, QKeySequence.StandardKey, int], ...] = (
+        ("&Larger text and tiles", QKeySequence.StandardKey.ZoomIn, 1),
+        ("&Smaller text and tiles", QKeySequence.StandardKey.ZoomOut, -1),
+    )
+    for text, sequence, steps in zooms:
+        zoom = QAction(text, window)
+        zoom.setShortcut(QKeySequence(sequence))
+        zoom.triggered.connect(lambda _c=False, s=steps: window.zoom_text(s))
+        view.addAction(zoom)
+    window.presenter_action = presenter
+    window.panels_action = panels
     help_menu = bar.addMenu("&Help")
     assert help_menu is not None
     keys = QAction("&Keyboard shortcuts", window)
@@ -108,6 +132,9 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Escape", "leave a text field, so the keys step the map again"),
     ("Ctrl+O", "open a workload CSV"),
     ("Ctrl+R / Ctrl+Z", "reset to an empty map / undo the reset"),
+    ("F5", "presenter mode: full screen, larger text and tiles, side panels hidden"),
+    ("F9", "show or hide the side panels"),
+    ("Ctrl++ / Ctrl+-", "larger / smaller text and tiles"),
     ("F1", "this list"),
 )
 
@@ -189,9 +216,9 @@ def build_shortcuts(window: MainWindow) -> dict[str, QShortcut]:
         shortcut.activated.connect(slot)
         shortcuts[keys] = shortcut
     window.keys_to_inputs = KeysToInputs(window)
-    app = QApplication.instance()
-    if app is not None:
-        app.installEventFilter(window.keys_to_inputs)
+    for widget in window.findChildren(QWidget):  # the inputs in the window, each one
+        if isinstance(widget, _INPUTS):
+            widget.installEventFilter(window.keys_to_inputs)
     return shortcuts
 
 

@@ -10,7 +10,7 @@ picture is one QImage with a pixel per slot, scaled up: O(capacity) per step.
 from __future__ import annotations
 
 from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PyQt6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PyQt6.QtWidgets import QWidget
 
 from explorer.model.frames import Frame, Loc
@@ -20,6 +20,8 @@ from explorer.ui.palette import Palette
 __all__ = ["Overview"]
 
 _TITLE_H = 14
+_TITLE_FONT = QFont("DejaVu Sans")
+_TITLE_FONT.setPixelSize(10)
 
 
 class Overview(QWidget):
@@ -86,6 +88,7 @@ class Overview(QWidget):
     def paintEvent(self, event: QPaintEvent | None) -> None:
         p = self.colours
         painter = QPainter(self)
+        painter.setFont(_TITLE_FONT)  # small whatever the style sheet's text size
         painter.fillRect(self.rect(), QColor(p.surface))
         painter.setPen(QPen(QColor(p.muted), 1))
         painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
