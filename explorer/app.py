@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as exc:
             print(f"explorer: error: {exc}", file=sys.stderr)
             return EXIT_IO
-        _dispose(window)
+        window.dispose()
         return EXIT_OK
     window.show()
     return _run_event_loop(app)
@@ -252,17 +252,6 @@ def _run_workload(args: argparse.Namespace) -> int:
     from explorer.ui.run_automation import finish_automated_run
 
     return finish_automated_run(app, window, args)
-
-
-def _dispose(window: object) -> None:
-    """Close and delete the window now, while the application still exists: left to the
-    interpreter's shutdown, Qt objects can be destroyed after the application and crash."""
-    from PyQt6.QtCore import QCoreApplication, QEvent
-
-    window.close()  # type: ignore[attr-defined]
-    window.deleteLater()  # type: ignore[attr-defined]
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-    QCoreApplication.processEvents()
 
 
 def _quiet_platform_warnings() -> None:

@@ -42,6 +42,7 @@ __all__ = [
     "ProfileRequest",
     "RunCsvRequest",
     "WorkloadFolders",
+    "engine_command",
 ]
 
 JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
@@ -175,10 +176,12 @@ class WorkloadFolders:
         raise BadInputError(f"csv {relative!r} is not a file in the workload folders")
 
 
-def _engine_command() -> list[str]:
-    """How to run the ``engine`` command from here (a frozen build is itself)."""
+def engine_command() -> list[str]:
+    """How to start the ``engine`` command from this interpreter: ``python -m engine.cli``,
+    or in a frozen build the ``engine`` program beside the running one (itself, when that
+    is ``engine``)."""
     if getattr(sys, "frozen", False):
-        return [sys.executable]
+        return [str(Path(sys.executable).with_name("engine"))]
     return [sys.executable, "-m", "engine.cli"]
 
 
@@ -236,7 +239,7 @@ class JobManager:
             ) from None
         job_id = uuid.uuid4().hex[:16]
         folder = self.root / job_id
-        argv = [*_engine_command(), "--json", "--config", str(folder / "engine.toml")]
+        argv = [*engine_command(), "--json", "--config", str(folder / "engine.toml")]
         if request.backend:
             argv += ["--backend", request.backend]
         if isinstance(request, RunCsvRequest):

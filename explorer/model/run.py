@@ -23,13 +23,14 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from engine.observe.jobs import engine_command
 
 __all__ = ["RunRequest", "RunState", "TickFollower", "WorkloadRun", "count_rows"]
 
@@ -71,13 +72,6 @@ class RunRequest:
         if self.snapshot_out is not None:
             out += ["--snapshot-out", str(self.snapshot_out)]
         return out
-
-
-def engine_command() -> list[str]:
-    """How to start the ``engine`` command from this interpreter (or frozen build)."""
-    if getattr(sys, "frozen", False):
-        return [str(Path(sys.executable).with_name("engine"))]
-    return [sys.executable, "-m", "engine.cli"]
 
 
 def count_rows(path: Path) -> int | None:

@@ -18,7 +18,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Protocol
 
-from explorer.model.run import TickFollower, engine_command
+from engine.observe.jobs import engine_command
+from explorer.model.run import TickFollower
 
 __all__ = ["MIXES", "FileWatch", "ServeWatch", "TickSource", "WatchError", "generate_argv"]
 

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 from PyQt6.QtGui import QCloseEvent
 from PyQt6.QtWidgets import (
     QApplication,
@@ -561,6 +561,15 @@ class MainWindow(QMainWindow):
         image = self.grab()
         if not image.save(str(path), "PNG"):
             raise OSError(f"could not write {path}")
+
+    def dispose(self) -> None:
+        """Close and delete the window now, while the application still exists: left to
+        the interpreter's shutdown, Qt objects can be destroyed after the application and
+        crash."""
+        self.close()
+        self.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        QCoreApplication.processEvents()
 
     def closeEvent(self, event: QCloseEvent | None) -> None:
         self.pause()

@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from PyQt6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer
+from PyQt6.QtCore import QEventLoop, QTimer
 from PyQt6.QtWidgets import QApplication
 
 from engine.errors import EngineError
@@ -53,8 +53,5 @@ def finish_automated_run(app: QApplication, window: Any, args: argparse.Namespac
         except OSError as exc:
             print(f"explorer: error: {exc}", file=sys.stderr)
             return EXIT_IO
-    window.close()
-    window.deleteLater()  # deleted while the application exists (see explorer.app._dispose)
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-    app.processEvents()
+    window.dispose()
     return code
