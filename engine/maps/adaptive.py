@@ -498,7 +498,7 @@ class AdaptiveMap(BaseMap):
         moved_keys: list[Any] = []
         source, target = mig.source, mig.target
         positions = mig.positions
-        cursor = mig.cursor
+        cursor = start = mig.cursor
         if isinstance(source, RobinHoodMap):
             keys, vals, hashes, dibs = source._keys, source._vals, source._hashes, source._dibs
             while cursor < positions and len(moved_keys) < batch and budget:
@@ -542,6 +542,8 @@ class AdaptiveMap(BaseMap):
                         total=mig.total,
                         cursor=cursor,
                         keys=tuple(moved_keys),
+                        batch=batch,
+                        start=start,
                     )
                 )
         if cursor >= positions:

@@ -251,7 +251,8 @@ class CompactEvent(TraceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MigrateEvent(TraceEvent):
-    """Adaptive migration: ``phase`` is start, batch or end. ``moved`` counts this batch."""
+    """Adaptive migration: ``phase`` is start, batch or end. ``moved`` counts this batch,
+    which scanned source positions ``start`` to ``cursor - 1`` for at most ``batch``."""
 
     kind: ClassVar[str] = "migrate"
     phase: str
@@ -263,6 +264,8 @@ class MigrateEvent(TraceEvent):
     cursor: int
     keys: tuple[object, ...] = ()
     reason: str = ""
+    batch: int = 0  # a batch's limit: at most this many entries move per operation
+    start: int = 0  # where a batch's cursor began (it ends at ``cursor``)
 
     def describe(self) -> str:
         if self.phase == "start":

@@ -344,6 +344,7 @@ def build_frames(
                 phase["resized"] = True
             if isinstance(event, MigrateEvent) and event.phase == "batch":
                 marks = {loc: "moved" for loc in _moved_locs(tables, event.target, event.keys)}
+                focus = next(iter(marks), None)  # the batch's first entry, where it landed
         else:
             patcher.apply(event)
             tables = tuple(patcher.tables)

@@ -1,8 +1,9 @@
 """Where everything sits on the map canvas, in scene units, computed without Qt.
 
-Robin Hood slots form a wrapped grid; chaining buckets are blocks of ``groups`` lanes,
-each lane a row of chain entries; during a migration the source and target tables sit
-side by side. The views only draw what this module places, so the tests can check the
+Robin Hood slots form a wrapped grid; a chaining bucket is a row of group heads with
+one lane under it per non-empty group, the chain drawn as linked boxes; during a
+migration the source and target tables sit side by side, or stacked (each then gets a
+view of its own). The views only draw what this module places, so the tests can check the
 picture's geometry without a window. O(capacity) per frame.
 """
 
@@ -21,12 +22,20 @@ CELL_W = 112.0
 CELL_H = 78.0
 GAP = 8.0
 TITLE_H = 40.0
-LANE_LABEL_W = 56.0
-BUCKET_LABEL_H = 24.0
+LANE_LABEL_W = 56.0  # "g2 ->" before a chain's first box
+LANE_INDENT = 28.0  # a lane sits under its bucket's heads, indented
+LINK_W = 26.0  # the arrow from one chain entry to the next
+BUCKET_NAME_W = 104.0  # "bucket 1023" before the group heads
+HEAD_W = 58.0  # one group head (the start of a chain)
+HEAD_H = 34.0
 TABLE_GAP = 72.0
 MIN_LANE_ENTRIES = 2
 MIN_TITLE_W = 680.0
 HAND_GAP = 18.0
+#: room above each row of slots or lanes for a marker's tag ("probe", "home: h & 7 = 5"),
+#: so a tag never covers a slot's index or a group's head
+TAG_ROOM = 22.0
+ROW_PITCH = CELL_H + TAG_ROOM + 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +72,8 @@ class TableGeometry:
     title: Rect
     cells: dict[Loc, Rect] = field(default_factory=dict)
     entries: dict[Loc, tuple[object, Mapping[str, Any]]] = field(default_factory=dict)
+    #: chaining only: the lane of each non-empty group (its chain), keyed like its head
+    lanes: dict[Loc, Rect] = field(default_factory=dict)
     labels: list[tuple[Rect, str]] = field(default_factory=list)
     signature: tuple[Any, ...] = ()
     hand_y: float | None = None  # where an entry carried by a Robin Hood swap is drawn
@@ -74,14 +85,20 @@ class TableGeometry:
         return Rect(under.x, y, CELL_W, CELL_H)
 
     def entry_rect(self, loc: Loc) -> Rect | None:
-        """The rectangle of a slot, a chain position, or a whole group lane."""
+        """The rectangle of a slot, a group's head, or a chain position in its lane (the
+        lane's end for the position just past the chain, where an entry is appended)."""
         if loc.slot is not None or loc.position is None:
             return self.cells.get(loc)
-        lane = self.cells.get(Loc(loc.table, bucket=loc.bucket, group=loc.group))
+        lane = self.lanes.get(Loc(loc.table, bucket=loc.bucket, group=loc.group))
         if lane is None:
-            return None
+            if loc.position != 0:
+                return None
+            head = self.cells.get(Loc(loc.table, bucket=loc.bucket, group=loc.group))
+            if head is None:
+                return None
+            lane = Rect(head.x, head.y + HEAD_H + TAG_ROOM, 0.0, CELL_H)
         return Rect(
-            lane.x + LANE_LABEL_W + loc.position * (CELL_W + GAP / 2),
+            lane.x + LANE_LABEL_W + loc.position * (CELL_W + LINK_W),
             lane.y,
             CELL_W,
             lane.h,
@@ -121,7 +138,7 @@ def _place_slots(state: TableState, x0: float, y0: float) -> TableGeometry:
     columns = grid_columns(count)
     rows = math.ceil(count / columns)
     width = columns * (CELL_W + GAP) - GAP
-    grid_h = rows * (CELL_H + GAP)
+    grid_h = TAG_ROOM + rows * ROW_PITCH - TAG_ROOM - 4.0 + GAP
     table = TableGeometry(
         kind=state.kind,
         role=state.role,
@@ -132,7 +149,8 @@ def _place_slots(state: TableState, x0: float, y0: float) -> TableGeometry:
     )
     for i in range(count):
         row, col = divmod(i, columns)
-        rect = Rect(x0 + col * (CELL_W + GAP), y0 + TITLE_H + row * (CELL_H + GAP), CELL_W, CELL_H)
+        top = y0 + TITLE_H + TAG_ROOM + row * ROW_PITCH
+        rect = Rect(x0 + col * (CELL_W + GAP), top, CELL_W, CELL_H)
         loc = Loc(state.kind, slot=i)
         table.cells[loc] = rect
     _add_entries(table, state)
@@ -140,35 +158,49 @@ def _place_slots(state: TableState, x0: float, y0: float) -> TableGeometry:
 
 
 def _place_chains(state: TableState, x0: float, y0: float) -> TableGeometry:
+    """The textbook picture: each bucket a row of group heads (``g0 g1 ...``), and under
+    it one lane per non-empty group holding that group's chain as linked boxes. Empty
+    groups take no lane, so a sparse table stays compact. O(buckets x groups)."""
     layout = state.layout
     buckets: Sequence[Sequence[Sequence[Mapping[str, Any]]]] = layout["buckets"]
     groups = int(layout["groups"])
     longest = max((len(chain) for bucket in buckets for chain in bucket), default=0)
     lane_entries = max(MIN_LANE_ENTRIES, longest)
-    lane_w = LANE_LABEL_W + lane_entries * (CELL_W + GAP / 2)
-    block_h = BUCKET_LABEL_H + groups * (CELL_H + GAP / 2)
+    heads_w = BUCKET_NAME_W + groups * HEAD_W
+    lane_w = LANE_LABEL_W + lane_entries * (CELL_W + LINK_W)
+    block_w = max(heads_w, LANE_INDENT + lane_w)
+    used = [[g for g, chain in enumerate(bucket) if chain] for bucket in buckets]
+    heights = [TAG_ROOM + HEAD_H + len(lanes) * (TAG_ROOM + CELL_H) for lanes in used]
     count = len(buckets)
-    ideal = math.sqrt(count * 1.8 * block_h / (lane_w + 2 * GAP))
+    mean_h = sum(heights) / count if count else HEAD_H
+    ideal = math.sqrt(count * 1.8 * mean_h / (block_w + 2 * GAP))
     columns = max(1, min(count, 32, 1 << max(0, round(math.log2(max(ideal, 1.0))))))
-    rows = math.ceil(count / columns)
-    width = columns * (lane_w + 2 * GAP) - 2 * GAP
-    blocks_h = rows * (block_h + GAP)
+    row_heights = [max(heights[r : r + columns]) for r in range(0, count, columns)]
+    width = columns * (block_w + 2 * GAP) - 2 * GAP
+    blocks_h = sum(row_heights) + GAP * len(row_heights)
     table = TableGeometry(
         kind=state.kind,
         role=state.role,
         frame=Rect(x0, y0, width, TITLE_H + blocks_h + HAND_GAP + CELL_H),
         title=Rect(x0, y0, max(width, MIN_TITLE_W), TITLE_H - 6),
-        signature=("chains", state.role, count, groups, lane_entries),
+        signature=("chains", state.role, count, groups, lane_entries, tuple(map(tuple, used))),
         hand_y=y0 + TITLE_H + blocks_h + HAND_GAP,
     )
-    for b in range(count):
-        row, col = divmod(b, columns)
-        bx = x0 + col * (lane_w + 2 * GAP)
-        by = y0 + TITLE_H + row * (block_h + GAP)
-        table.labels.append((Rect(bx, by, lane_w, BUCKET_LABEL_H), f"bucket {b}"))
-        for g in range(groups):
-            lane = Rect(bx, by + BUCKET_LABEL_H + g * (CELL_H + GAP / 2), lane_w, CELL_H)
-            table.cells[Loc(state.kind, bucket=b, group=g)] = lane
+    by = y0 + TITLE_H
+    for r, row_h in enumerate(row_heights):
+        for b in range(r * columns, min(count, (r + 1) * columns)):
+            bx = x0 + (b - r * columns) * (block_w + 2 * GAP)
+            head_y = by + TAG_ROOM
+            table.labels.append((Rect(bx, head_y, BUCKET_NAME_W - 6, HEAD_H - 4), f"bucket {b}"))
+            for g in range(groups):
+                head = Rect(bx + BUCKET_NAME_W + g * HEAD_W, head_y, HEAD_W - 4, HEAD_H - 4)
+                table.cells[Loc(state.kind, bucket=b, group=g)] = head
+            for i, g in enumerate(used[b]):
+                y = head_y + HEAD_H + TAG_ROOM + i * (TAG_ROOM + CELL_H)
+                chain_w = LANE_LABEL_W + len(buckets[b][g]) * (CELL_W + LINK_W)
+                lane = Rect(bx + LANE_INDENT, y, chain_w, CELL_H)
+                table.lanes[Loc(state.kind, bucket=b, group=g)] = lane
+        by += row_h + GAP
     _add_entries(table, state)
     return table
 
@@ -178,11 +210,14 @@ def _add_entries(table: TableGeometry, state: TableState) -> None:
         table.entries[loc] = (entry_id(entry["key"]), entry)
 
 
-def place_tables(tables: Sequence[TableState], aspect: float = 1.5) -> SceneGeometry:
+def place_tables(
+    tables: Sequence[TableState], aspect: float = 1.5, *, stacked: bool = False
+) -> SceneGeometry:
     """Place every table of a frame: side by side or one above the other, whichever
-    lets a pane of width/height ``aspect`` show them larger."""
-    across = _arrange(tables, horizontal=True)
-    if len(tables) < 2:
+    lets a pane of width/height ``aspect`` show them larger; ``stacked`` always puts them
+    one above the other (the explorer shows each in a view of its own)."""
+    across = _arrange(tables, horizontal=not stacked)
+    if len(tables) < 2 or stacked:
         return across
     down = _arrange(tables, horizontal=False)
 

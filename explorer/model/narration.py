@@ -27,6 +27,30 @@ from explorer.model.operations import Operation
 __all__ = ["narrate"]
 
 
+#: keys and values longer than this are shown elided in the middle, so a sentence wraps
+#: inside the panel and crafted keys that differ at either end stay told apart
+SHOWN_CHARS = 36
+
+
+def _q(value: object) -> str:
+    """``repr(value)``, elided in the middle past :data:`SHOWN_CHARS` characters."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    half = (SHOWN_CHARS - 1) // 2
+    return text[:half] + "\u2026" + text[-half:]
+
+
+def _keys(keys: tuple[object, ...], shown: int = 4) -> str:
+    """``'a', 'b' and 'c'`` (at most ``shown`` named, then how many more)."""
+    names = [_q(k) for k in keys[:shown]]
+    if len(keys) > shown:
+        names.append(f"{len(keys) - shown} more")
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _count(n: int, word: str, plural: str = "") -> str:
     return f"{n} {word if n == 1 else plural or word + 's'}"
 
@@ -40,7 +64,7 @@ _OPENING = {
 
 
 def _opening(op: Operation) -> str:
-    return _OPENING[op.op].format(key=repr(op.key), value=repr(op.value))
+    return _OPENING[op.op].format(key=_q(op.key), value=_q(op.value))
 
 
 #: What each hash function computes, by key type, in words.
@@ -67,7 +91,7 @@ def _hash_words(key: object, hash_name: str | None) -> str:
 
 def _hash(e: HashEvent, hash_name: str | None) -> str:
     text = (
-        f"hash({e.key!r}) = {e.hash:#x}{_hash_words(e.key, hash_name)}. Its home is "
+        f"hash({_q(e.key)}) = {e.hash:#x}{_hash_words(e.key, hash_name)}. Its home is "
         f"{e.hash:#x} & {e.capacity - 1} = {e.index}: the low bits of the hash pick "
     )
     if e.group is None:
@@ -99,28 +123,28 @@ def _probe(e: ProbeEvent) -> str:
 
 def _compare(e: CompareEvent) -> str:
     if e.equal:
-        return f"Compare {e.key!r} with {e.other!r}: they match."
-    return f"Compare {e.key!r} with {e.other!r}: different keys, keep going."
+        return f"Compare {_q(e.key)} with {_q(e.other)}: they match."
+    return f"Compare {_q(e.key)} with {_q(e.other)}: different keys, keep going."
 
 
 def _place(e: PlaceEvent) -> str:
     if e.replaced:
-        return f"{e.key!r} is already here: only its value changes, to {e.value!r}."
+        return f"{_q(e.key)} is already here: only its value changes, to {_q(e.value)}."
     if e.slot is not None:
         extra = " It reuses a tombstone's slot." if e.reused_tombstone else ""
         steps = "at its home" if e.dib == 0 else f"{_count(e.dib or 0, 'step')} from its home"
-        return f"Store {e.key!r} in slot {e.slot}, {steps}.{extra}"
+        return f"Store {_q(e.key)} in slot {e.slot}, {steps}.{extra}"
     return (
-        f"Append {e.key!r} to the chain of bucket {e.bucket}, group {e.group} "
+        f"Append {_q(e.key)} to the chain of bucket {e.bucket}, group {e.group} "
         f"(position {e.position})."
     )
 
 
 def _displace(e: DisplaceEvent) -> str:
     return (
-        f"Robin Hood swap at slot {e.slot}: {e.incoming!r} is {e.incoming_dib} from home, "
-        f"{e.evicted!r} only {e.evicted_dib}. The poorer key takes the slot and the richer "
-        f"one, {e.evicted!r}, moves on to find another."
+        f"Robin Hood swap at slot {e.slot}: {_q(e.incoming)} is {e.incoming_dib} from home, "
+        f"{_q(e.evicted)} only {e.evicted_dib}. The poorer key takes the slot and the richer "
+        f"one, {_q(e.evicted)}, moves on to find another."
     )
 
 
@@ -128,11 +152,11 @@ def _result(e: ResultEvent) -> str:
     probes = _count(e.probes, "probe")
     if e.op == "get":
         if e.found:
-            return f"Found {e.key!r} = {e.value!r} after {probes}."
-        return f"{e.key!r} is not in the map ({probes})."
+            return f"Found {_q(e.key)} = {_q(e.value)} after {probes}."
+        return f"{_q(e.key)} is not in the map ({probes})."
     if e.op == "put":
-        return f"{e.key!r} {'updated' if e.found else 'inserted'} after {probes}."
-    return f"{e.key!r} {'deleted' if e.found else 'was not in the map'} ({probes})."
+        return f"{_q(e.key)} {'updated' if e.found else 'inserted'} after {probes}."
+    return f"{_q(e.key)} {'deleted' if e.found else 'was not in the map'} ({probes})."
 
 
 def _migrate(e: MigrateEvent) -> str:
@@ -144,10 +168,18 @@ def _migrate(e: MigrateEvent) -> str:
         )
     if e.phase == "end":
         return f"Migration done: all {e.moved_total} entries now live in the {e.target} table."
+    limit = f" (at most {e.batch} per operation)" if e.batch else ""
+    moved = f"{_keys(e.keys)} moved" if e.keys else f"{_count(e.moved, 'entry', 'entries')} moved"
+    why = ""
+    if e.batch and e.moved < e.batch:
+        held = "held only one" if e.moved == 1 else f"held only {e.moved}"
+        span = f"position {e.start}" if e.cursor - e.start <= 1 else (
+            f"positions {e.start}\u2013{e.cursor - 1}"
+        )
+        why = f"; {span} {held}"
     return (
-        f"Migration batch: {_count(e.moved, 'entry', 'entries')} moved "
-        f"from {e.source} to {e.target} "
-        f"({e.moved_total} of {e.total}); the cursor is at position {e.cursor}."
+        f"Migration batch{limit}: {moved} from {e.source} to {e.target}{why}. "
+        f"{e.moved_total} of {e.total} moved; the cursor is now at {e.cursor}."
     )
 
 
@@ -171,16 +203,16 @@ def narrate(
         return _displace(event)
     if isinstance(event, TombstoneEvent):
         return (
-            f"Mark slot {event.slot} as a tombstone ({event.key!r} was here). It keeps its "
+            f"Mark slot {event.slot} as a tombstone ({_q(event.key)} was here). It keeps its "
             "distance so later lookups walk past it instead of stopping early."
         )
     if isinstance(event, RemoveEvent):
         if event.slot is not None:
-            return f"Empty slot {event.slot} ({event.key!r} was here); now close the gap."
-        return f"Unlink {event.key!r} from its chain; the entries after it move up."
+            return f"Empty slot {event.slot} ({_q(event.key)} was here); now close the gap."
+        return f"Unlink {_q(event.key)} from its chain; the entries after it move up."
     if isinstance(event, BackshiftEvent):
         return (
-            f"Backward shift: {event.key!r} moves from slot {event.from_slot} back to "
+            f"Backward shift: {_q(event.key)} moves from slot {event.from_slot} back to "
             f"{event.to_slot}, one step closer to home (distance {event.dib})."
         )
     if isinstance(event, ResizeEvent):

@@ -15,6 +15,7 @@ from explorer.model.frames import Frame, tables_of
 from explorer.model.jump import JumpIn
 from explorer.model.map_config import MapConfig
 from explorer.model.operations import Operation, parse_command
+from explorer.model.pseudocode import pseudocode_for
 from explorer.model.sources import load_workload, random_fill
 from explorer.model.timeline import OpRecord, Timeline
 
@@ -105,17 +106,19 @@ class Session:
             if end is None:
                 tables, migration = tables_of(timeline.layout_at(len(timeline)))
                 done = len(timeline)
+                ops = "1 operation" if done == 1 else f"{done} operations"
                 end = Frame(
                     index=0,
                     event=None,
                     tables=tables,
                     narration=(
-                        f"{done} operation(s) done. Type an operation such as 'put apple 1', "
+                        f"{ops} done. Type an operation such as 'put apple 1', "
                         "or step back to replay them."
                         if done
                         else "An empty map. Type an operation such as 'put apple 1'."
                     ),
-                    pseudocode=None,
+                    # what the next operation typed will run: an insert, nothing lit yet
+                    pseudocode=pseudocode_for(timeline.config.backend, "put", tables[-1].kind),
                     line=None,
                     migration=migration,
                 )

@@ -30,6 +30,8 @@ class InputPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(5)
         line = QHBoxLayout()
         self.line = QLineEdit()
         self.line.setObjectName("command")

@@ -33,6 +33,7 @@ from explorer.ui.background import run_in_background
 from explorer.ui.config_panel import ConfigPanel
 from explorer.ui.input_panel import InputPanel
 from explorer.ui.labels import config_label, fill_message, legend_html
+from explorer.ui.map_pane import MapPane
 from explorer.ui.map_scene import MapScene
 from explorer.ui.map_view import MapView
 from explorer.ui.menus import build_menus, build_shortcuts
@@ -102,8 +103,9 @@ class MainWindow(QMainWindow):
         self.error.hide()
         outer.addWidget(self.error)
 
-        self.scene = MapScene(p, self)
-        self.view = MapView(self.scene)
+        self.scene = MapScene(p, self, stacked=True)
+        self.pane = MapPane(self.scene)
+        self.view = self.pane.views[0]  # the whole map, or a migration's source
         self.twin_scene = MapScene(p, self)
         self.twin_view = MapView(self.twin_scene)
         self.twin_label = QLabel()
@@ -120,8 +122,12 @@ class MainWindow(QMainWindow):
         main_layout.setContentsMargins(0, 0, 0, 0)
         self.main_label = QLabel()
         self.main_label.setObjectName("subtitle")
-        main_layout.addWidget(self.main_label)
-        main_layout.addWidget(self.view, 1)
+        self.main_label.setWordWrap(True)  # never widens the window past a projector's 1024
+        label_row = QHBoxLayout()
+        label_row.addWidget(self.main_label, 1)
+        label_row.addWidget(self.pane.follow_box)
+        main_layout.addLayout(label_row)
+        main_layout.addWidget(self.pane, 1)
         self.legend = QLabel()
         self.legend.setObjectName("subtitle")
         self.legend.setWordWrap(True)
@@ -149,7 +155,6 @@ class MainWindow(QMainWindow):
             scroll.setWidget(page)
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-            scroll.setMinimumHeight(120)
             self.tabs.addTab(scroll, label)
         side = QSplitter(Qt.Orientation.Vertical)
         for pane in (self.narration, self.stats, self.tabs):
@@ -203,7 +208,7 @@ class MainWindow(QMainWindow):
         fast = self.playing and self.transport.ops_per_second is not None
         duration = self._animation_ms() if animate and self.animate and not fast else 0
         self.scene.show_frame(frame, animate=duration > 0, duration_ms=duration)
-        self.view.show_action()  # a large table: the step stays in sight
+        self.pane.show_action(frame)  # a large table: the step stays in sight
         twin = s.twin_frame()
         if (twin is not None) != self.twin_box.isVisibleTo(self):
             self.twin_box.setVisible(twin is not None)
@@ -487,8 +492,8 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, self.colours.name, scale)
-        for view in (self.view, self.twin_view):
-            view.set_text_scale(scale)
+        self.pane.set_text_scale(scale)
+        self.twin_view.set_text_scale(scale)
         self._fit_side_width()
         self.statusBar().showMessage(f"Text and tiles at {scale:.0%}")  # type: ignore[union-attr]
 
@@ -519,7 +524,7 @@ class MainWindow(QMainWindow):
 
     def set_side_panels(self, shown: bool) -> None:
         self.side.setVisible(shown)
-        self.view.fit()
+        self.pane.fit()
 
     def set_theme(self, name: str) -> None:
         app = QApplication.instance()
@@ -546,6 +551,12 @@ class MainWindow(QMainWindow):
         style = self.style()
         bar = 0 if style is None else style.pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         self.side.setMinimumWidth(widest + bar + 16)
+        # and tall enough that no page scrolls at 1024x768 (Apply and "Load workload CSV"
+        # in sight): the narration and the figures give up height instead
+        tallest = max(page.minimumSizeHint().height() for page in self._pages)
+        tab_bar = self.tabs.tabBar()
+        tabs_h = 0 if tab_bar is None else tab_bar.sizeHint().height()
+        self.tabs.setMinimumHeight(tallest + tabs_h + 10)
 
     def choose_screenshot(self) -> None:
         path, _ = QFileDialog.getSaveFileName(

@@ -9,14 +9,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PyQt6.QtCore import QRectF, Qt
+from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from explorer.model.geometry import Rect
+from explorer.model.geometry import CELL_W, LANE_LABEL_W, LINK_W, Rect
 from explorer.ui.palette import Palette
 
-__all__ = ["KeyTile", "LaneItem", "MarkerItem", "SlotItem", "TextItem", "short_text"]
+__all__ = [
+    "GroupHeadItem",
+    "KeyTile",
+    "LaneItem",
+    "MarkerItem",
+    "SlotItem",
+    "TextItem",
+    "short_text",
+]
 
 MARK_SYMBOL = {
     "match": "\u2713",  # check mark
@@ -59,8 +67,11 @@ def short_text(value: object) -> str:
     return str(value)
 
 
-def _elide(text: str, font: QFont, width: float) -> str:
-    return QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, int(width))
+def _elide(text: str, font: QFont, width: float, middle: bool = False) -> str:
+    """``text`` cut to ``width``: at the end, or in the ``middle`` (keys: crafted keys that
+    share a long prefix or suffix stay told apart)."""
+    mode = Qt.TextElideMode.ElideMiddle if middle else Qt.TextElideMode.ElideRight
+    return QFontMetrics(font).elidedText(text, mode, int(width))
 
 
 def qrect(rect: Rect) -> QRectF:
@@ -169,8 +180,50 @@ class SlotItem(_Item):
             )
 
 
+class GroupHeadItem(_Item):
+    """A chaining group's head in its bucket's row: ``g2`` and an arrow down to its lane
+    when the chain holds entries, ``g2 ∅`` when it is empty."""
+
+    def __init__(self, palette: Palette, bucket: int, group: int, rect: Rect) -> None:
+        super().__init__(palette, QRectF(0, 0, rect.w, rect.h))
+        self.bucket_index, self.group_index = bucket, group
+        self.mark: str | None = None
+        self.length = 0
+        self.setPos(rect.x, rect.y)
+        self.setZValue(0)
+
+    def set_state(self, length: int, mark: str | None) -> None:
+        if (length, mark) != (self.length, self.mark):
+            self.length, self.mark = length, mark
+            self.update()
+
+    def paint(
+        self,
+        painter: QPainter | None,
+        option: QStyleOptionGraphicsItem | None,
+        widget: QWidget | None = None,
+    ) -> None:
+        assert painter is not None
+        p = self.colours
+        rect = self._size
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setBrush(QBrush(QColor(p.tile if self.length else p.slot_empty)))
+        pen = QPen(QColor(p.grid), 1.0)
+        if self.mark is not None:
+            pen = QPen(QColor(p.mark(self.mark)), 3.0)
+        painter.setPen(pen)
+        painter.drawRoundedRect(rect, 6, 6)
+        if detail(painter, option) < LOW_DETAIL:
+            return
+        painter.setPen(QColor(p.tile_text if self.length else p.muted))
+        painter.setFont(LABEL_FONT)
+        tail = "\u2193" if self.length else "\u2205"  # down arrow to the lane, or empty set
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"g{self.group_index} {tail}")
+
+
 class LaneItem(_Item):
-    """A chaining group's lane: its label on the left, the chain drawn by key tiles."""
+    """A non-empty chaining group's lane: ``g2`` and an arrow into the chain, and an
+    arrow from each entry to the next (the key tiles are drawn on top)."""
 
     def __init__(self, palette: Palette, bucket: int, group: int, rect: Rect) -> None:
         super().__init__(palette, QRectF(0, 0, rect.w, rect.h))
@@ -204,16 +257,18 @@ class LaneItem(_Item):
             return
         painter.setPen(QColor(p.muted))
         painter.setFont(LABEL_FONT)
-        label = QRectF(0, 0, 52, rect.height())
+        label = QRectF(0, 0, LANE_LABEL_W - 18, rect.height())
         painter.drawText(label, Qt.AlignmentFlag.AlignCenter, f"g{self.group_index}")
-        if self.mark == "empty":
-            painter.setPen(QColor(p.probe))
-            painter.setFont(BADGE_FONT)
-            painter.drawText(
-                rect.adjusted(60, 0, 0, 0),
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                "\u2205 empty group",
-            )
+        painter.setPen(QPen(QColor(p.muted), 2.0))
+        middle = rect.height() / 2
+        starts = [LANE_LABEL_W - 20]
+        entries = int((rect.width() - LANE_LABEL_W) // (CELL_W + LINK_W))
+        starts += [LANE_LABEL_W + i * (CELL_W + LINK_W) + CELL_W - 2 for i in range(entries - 1)]
+        for x in starts:
+            end = x + (20 if x == starts[0] else LINK_W + 4)
+            painter.drawLine(QPointF(x, middle), QPointF(end - 2, middle))
+            painter.drawLine(QPointF(end - 8, middle - 5), QPointF(end - 2, middle))
+            painter.drawLine(QPointF(end - 8, middle + 5), QPointF(end - 2, middle))
 
 
 class KeyTile(_Item):
@@ -241,6 +296,8 @@ class KeyTile(_Item):
             carried,
         )
         if fields != (self.key, self.value, self.dib, self.home, self.mark, self.carried):
+            if fields[:2] != (self.key, self.value):
+                self.setToolTip(f"{fields[0]} = {fields[1]}")  # the whole key, never elided
             self.key, self.value, self.dib, self.home, self.mark, self.carried = fields
             self.setZValue(4 if carried else 2)
             self.update()
@@ -276,7 +333,9 @@ class KeyTile(_Item):
         painter.setFont(KEY_FONT)
         key_box = rect.adjusted(6, 14, -6, -28)
         painter.drawText(
-            key_box, Qt.AlignmentFlag.AlignCenter, _elide(self.key, KEY_FONT, key_box.width())
+            key_box,
+            Qt.AlignmentFlag.AlignCenter,
+            _elide(self.key, KEY_FONT, key_box.width(), middle=True),
         )
         painter.setFont(SMALL_FONT)
         value_box = rect.adjusted(6, rect.height() - 26, -6, -4)
@@ -349,10 +408,12 @@ class MarkerItem(_Item):
             self._size = size
         self.setPos(rect.x, rect.y)
 
-    def set_label(self, label: str) -> None:
-        if label != self.label:
+    def set_label(self, label: str, below: bool | None = None) -> None:
+        """Name the marker; ``below`` moves its tag under the outline (else above)."""
+        below = self.tag_below if below is None else below
+        if (label, below) != (self.label, self.tag_below):
             self.prepareGeometryChange()
-            self.label = label
+            self.label, self.tag_below = label, below
             self.update()
 
     def _tag(self) -> QRectF:

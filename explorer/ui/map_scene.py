@@ -22,6 +22,7 @@ from explorer.model.geometry import (
 from explorer.ui.map_items import (
     LABEL_FONT,
     TITLE_FONT,
+    GroupHeadItem,
     KeyTile,
     LaneItem,
     MarkerItem,
@@ -67,8 +68,11 @@ class MapScene(QGraphicsScene):
 
     animation_finished = pyqtSignal()
 
-    def __init__(self, palette: Palette, parent: QObject | None = None) -> None:
+    def __init__(
+        self, palette: Palette, parent: QObject | None = None, *, stacked: bool = False
+    ) -> None:
         super().__init__(parent)
+        self.stacked = stacked  # a migration's two tables one above the other
         # Most items move in every animation: a BSP index would be rebuilt each frame.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.frame: Frame | None = None
@@ -88,16 +92,18 @@ class MapScene(QGraphicsScene):
     def set_palette(self, palette: Palette) -> None:
         """Redraw everything in ``palette`` (theme switch)."""
         self.finish_animation()
-        for item in list(self.items()):
+        old = list(self.items())
+        self._init_items(palette)  # first: removing items can scroll a view, which reads them
+        for item in old:
             self.removeItem(item)
-        self._init_items(palette)
         if self.frame is not None:
             self.show_frame(self.frame, animate=False)
 
     def _init_items(self, palette: Palette) -> None:
         self.colours = palette
         self._signature: tuple[object, ...] | None = None
-        self.backgrounds: dict[Loc, SlotItem | LaneItem] = {}
+        self.backgrounds: dict[Loc, SlotItem | GroupHeadItem] = {}
+        self.lanes: dict[Loc, LaneItem] = {}
         self._static: list[QGraphicsItem] = []
         self.titles: dict[str, TextItem] = {}
         self.tiles: dict[object, KeyTile] = {}
@@ -114,7 +120,7 @@ class MapScene(QGraphicsScene):
         """Draw ``frame``; with ``animate``, glide from the frame shown before."""
         self.finish_animation()
         self.frame = frame
-        geometry = place_tables(frame.tables)
+        geometry = place_tables(frame.tables, stacked=self.stacked)
         self.geometry = geometry
         if geometry.signature != self._signature:
             self._rebuild_backgrounds(geometry)
@@ -133,9 +139,12 @@ class MapScene(QGraphicsScene):
             self._finish()
 
     def _rebuild_backgrounds(self, geometry: SceneGeometry) -> None:
-        for item in list(self.backgrounds.values()) + self._static + list(self.titles.values()):
+        old: list[QGraphicsItem] = [*self.backgrounds.values(), *self.lanes.values()]
+        old += [*self._static, *self.titles.values()]
+        # forget them first: removing items can scroll a view, which reads the titles
+        self.backgrounds, self.lanes, self._static, self.titles = {}, {}, [], {}
+        for item in old:
             self.removeItem(item)
-        self.backgrounds, self._static, self.titles = {}, [], {}
         for table in geometry.tables:
             title = TextItem(self.colours, table.title, "", TITLE_FONT)
             self.addItem(title)
@@ -145,14 +154,19 @@ class MapScene(QGraphicsScene):
                 self.addItem(label)
                 self._static.append(label)
             for loc, rect in table.cells.items():
-                cell: SlotItem | LaneItem
+                cell: SlotItem | GroupHeadItem
                 if loc.slot is not None:
                     cell = SlotItem(self.colours, loc.slot, rect)
                 else:
                     assert loc.bucket is not None and loc.group is not None
-                    cell = LaneItem(self.colours, loc.bucket, loc.group, rect)
+                    cell = GroupHeadItem(self.colours, loc.bucket, loc.group, rect)
                 self.addItem(cell)
                 self.backgrounds[loc] = cell
+            for loc, rect in table.lanes.items():
+                assert loc.bucket is not None and loc.group is not None
+                lane = LaneItem(self.colours, loc.bucket, loc.group, rect)
+                self.addItem(lane)
+                self.lanes[loc] = lane
         margin = 24.0
         self.setSceneRect(
             QRectF(
@@ -166,17 +180,25 @@ class MapScene(QGraphicsScene):
 
     def _update_backgrounds(self, frame: Frame, geometry: SceneGeometry) -> None:
         marks = frame.marks
+        backgrounds = self.backgrounds
         for state in frame.tables:
             layout = state.layout
+            kind = state.kind
             if "slots" in layout:
                 for i, slot in enumerate(layout["slots"]):
-                    loc = Loc(state.kind, slot=i)
-                    item = self.backgrounds.get(loc)
+                    loc = Loc(kind, slot=i)
+                    item = backgrounds.get(loc)
                     if isinstance(item, SlotItem):
                         item.set_state(slot, marks.get(loc))
-        for loc, item in self.backgrounds.items():
-            if isinstance(item, LaneItem):
-                item.set_mark(marks.get(loc))
+                continue
+            for b, bucket in enumerate(layout["buckets"]):
+                for g, chain in enumerate(bucket):
+                    loc = Loc(kind, bucket=b, group=g)
+                    head = backgrounds.get(loc)
+                    if isinstance(head, GroupHeadItem):
+                        head.set_state(len(chain), marks.get(loc))
+        for loc, lane in self.lanes.items():
+            lane.set_mark(marks.get(loc))
 
     def _place_tiles(self, frame: Frame, geometry: SceneGeometry) -> None:
         seen: set[object] = set()
@@ -230,10 +252,10 @@ class MapScene(QGraphicsScene):
             (self.cursor, _cursor_loc(frame, geometry), "cursor"),
         ):
             rect = None if loc is None else geometry.rect_of(loc)
-            if rect is None:
+            if rect is None or loc is None:
                 marker.setVisible(False)
                 continue
-            marker.set_label(label)
+            marker.set_label(label, _tag_below(marker is self.home, loc))
             end = QPointF(rect.x, rect.y)
             if marker.isVisible() and marker.pos() != end and marker is self.probe:
                 marker.set_rect(Rect(marker.pos().x(), marker.pos().y(), rect.w, rect.h))
@@ -278,6 +300,14 @@ class MapScene(QGraphicsScene):
             if where == loc:
                 return self.tiles[ident]
         return None
+
+
+def _tag_below(home: bool, loc: Loc) -> bool:
+    """Where a marker's tag goes so that it covers no index or head: a slot's home tag
+    below it (the probe's tag is above); on a chaining group head the home tag above it
+    and the probe's below (in the room over the first lane)."""
+    on_head = loc.bucket is not None and loc.position is None
+    return not home if on_head else home
 
 
 def _cursor_loc(frame: Frame, geometry: SceneGeometry) -> Loc | None:

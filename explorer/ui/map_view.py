@@ -11,12 +11,15 @@ zooms by hand; a double click fits the view again. O(capacity) per step.
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QRectF, Qt
+from collections.abc import Callable
+
+from PyQt6 import sip
+from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QFontMetricsF, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
-from PyQt6.QtWidgets import QCheckBox, QGraphicsOpacityEffect, QGraphicsView, QWidget
+from PyQt6.QtWidgets import QCheckBox, QGraphicsOpacityEffect, QGraphicsView, QLabel, QWidget
 
 from explorer.model.frames import Frame, Loc
-from explorer.ui.map_items import KEY_FONT
+from explorer.ui.map_items import KEY_FONT, TextItem
 from explorer.ui.map_scene import MapScene
 from explorer.ui.overview import Overview
 
@@ -35,9 +38,19 @@ def key_pixels_at_scale(scale: float) -> float:
 
 
 class MapView(QGraphicsView):
-    def __init__(self, scene: MapScene, parent: QWidget | None = None) -> None:
+    """A view of a map scene: the whole scene, or one table of it (its ``region``, a
+    table kind), each view with its own scale, following and overview."""
+
+    def __init__(
+        self,
+        scene: MapScene,
+        parent: QWidget | None = None,
+        region: str | None = None,
+        follow_box: QCheckBox | None = None,
+    ) -> None:
         super().__init__(scene, parent)
         self.map_scene = scene
+        self.region = region
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setOptimizationFlags(
@@ -48,6 +61,7 @@ class MapView(QGraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self._zoomed = False  # the user zoomed by hand
+        self.zoomed_in = False  # the table does not fit whole: a readable lens
         self.text_scale = 1.0  # presenter mode and Ctrl +/- make everything larger
         self.readable_scale = MIN_KEY_PIXELS / QFontMetricsF(KEY_FONT).height()
         self.overview = Overview(scene.colours, self)
@@ -56,12 +70,52 @@ class MapView(QGraphicsView):
         fade = QGraphicsOpacityEffect(self.overview)
         fade.setOpacity(0.9)  # the tiles under it stay faintly visible
         self.overview.setGraphicsEffect(fade)
-        self.follow_box = QCheckBox("follow the action", self)
+        # a box of its own in the corner, or one shared with other views (the map pane's)
+        self.owns_follow_box = follow_box is None
+        self.follow_box = follow_box or QCheckBox("follow the action", self)
         self.follow_box.setChecked(True)
         self.follow_box.setToolTip("Keep the probed, placed or moved slot in sight")
         self.follow_box.toggled.connect(self._follow_toggled)
-        self.follow_box.hide()
-        scene.sceneRectChanged.connect(lambda _rect: self.fit())
+        if self.owns_follow_box:
+            self.follow_box.hide()
+        self.pinned_title = QLabel(self)
+        self.pinned_title.setObjectName("pinnedTitle")
+        self.pinned_title.hide()
+        self._pinned_text = ""
+        #: called after the overview is updated (the pane shows its shared box then)
+        self.overlays_changed: Callable[[], None] | None = None
+        scene.sceneRectChanged.connect(lambda _rect: self.sync_region())
+
+    # ------------------------------------------------------------------ region
+    def set_region(self, region: str | None) -> None:
+        """Show only the ``region`` table (None: the whole scene)."""
+        if region != self.region:
+            self.region = region
+            self._zoomed = False
+
+    def region_rect(self) -> QRectF | None:
+        """The region table's place in the scene, with a margin (None: no region)."""
+        geometry = self.map_scene.geometry
+        table = None if self.region is None or geometry is None else geometry.table(self.region)
+        if table is None:
+            return None
+        margin = 24.0
+        width = max(table.frame.w, table.title.w)
+        return QRectF(
+            table.frame.x - margin, table.frame.y - margin - 10,
+            width + 2 * margin, table.frame.h + 2 * margin + 10,
+        )
+
+    def sync_region(self) -> None:
+        """Follow the scene's geometry: the region's rectangle, then fit again."""
+        rect = self.region_rect()
+        wanted = rect if rect is not None else QRectF()  # a null rect tracks the scene
+        if wanted != self.sceneRect() or rect is None:
+            self.setSceneRect(wanted)
+        self.fit()
+
+    def _in_region(self, loc: Loc) -> bool:
+        return self.region is None or loc.table == self.region
 
     def set_text_scale(self, scale: float) -> None:
         """Key text at least ``14 px x scale`` (presenter mode: larger tiles and text)."""
@@ -69,7 +123,6 @@ class MapView(QGraphicsView):
         self.readable_scale = MIN_KEY_PIXELS * scale / QFontMetricsF(KEY_FONT).height()
         self._zoomed = False
         self.fit()
-        self._update_overview()
 
     def _follow_toggled(self, on: bool) -> None:
         if on:
@@ -102,13 +155,12 @@ class MapView(QGraphicsView):
     def fit(self) -> None:
         """The whole scene when it is readable so, else the readable scale (unless the
         user zoomed by hand), then the action back in sight."""
-        if self._zoomed:
-            return
-        if self.whole_table_fits:
-            self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
-            return
-        self.resetTransform()
-        self.scale(self.readable_scale, self.readable_scale)
+        if not self._zoomed:
+            if self.whole_table_fits:
+                self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+            else:
+                self.resetTransform()
+                self.scale(self.readable_scale, self.readable_scale)
         self.show_action()
 
     def action_rect(self, frame: Frame | None = None) -> QRectF | None:
@@ -119,12 +171,20 @@ class MapView(QGraphicsView):
         if frame is None or geometry is None:
             return None
         for loc in (frame.focus, frame.home):
-            if loc is not None:
+            if loc is not None and self._in_region(loc):
                 rect = geometry.rect_of(loc)
                 if rect is not None:
                     return QRectF(rect.x, rect.y, rect.w, rect.h)
-        if scene.cursor.isVisible():
-            return scene.cursor.sceneBoundingRect()
+        cursor = scene.cursor.sceneBoundingRect()
+        region = self.region_rect()
+        if scene.cursor.isVisible() and (region is None or region.intersects(cursor)):
+            return cursor
+        # in the other table's view: what this step marked there (entries just migrated)
+        for loc in frame.marks:
+            if self._in_region(loc):
+                rect = geometry.rect_of(loc)
+                if rect is not None:
+                    return QRectF(rect.x, rect.y, rect.w, rect.h)
         return None
 
     def show_action(self) -> None:
@@ -145,6 +205,8 @@ class MapView(QGraphicsView):
         shown = self.mapToScene(view.rect()).boundingRect()
         locs: set[Loc] = set()
         for table in geometry.tables:
+            if self.region not in (None, table.kind):
+                continue
             for loc, rect in table.cells.items():
                 if shown.intersects(QRectF(rect.x, rect.y, rect.w, rect.h)):
                     locs.add(loc if loc.slot is not None else Loc(loc.table, bucket=loc.bucket,
@@ -156,16 +218,43 @@ class MapView(QGraphicsView):
         of sight (over a small table it would hide more than it shows)."""
         frame, geometry = self.map_scene.frame, self.map_scene.geometry
         zoomed_in = not self.whole_table_fits and frame is not None and geometry is not None
-        self.follow_box.setVisible(zoomed_in)
+        self.zoomed_in = zoomed_in
+        if self.owns_follow_box:
+            self.follow_box.setVisible(zoomed_in)
+        self._pin_title(zoomed_in)
         visible = self.visible_locs() if zoomed_in else set()
-        total = sum(len(t.cells) for t in geometry.tables) if geometry is not None else 0
+        tables = [] if geometry is None else geometry.tables
+        total = sum(len(t.cells) for t in tables if self.region in (None, t.kind))
         wanted = zoomed_in and len(visible) < OVERVIEW_WHEN_SHOWN * total
         self.overview.setVisible(wanted)
         if wanted:
             assert frame is not None
             self.overview.set_palette(self.map_scene.colours)
-            self.overview.show_frame(frame, visible)
-            self._place_overlays()
+            self.overview.show_frame(frame, visible, self.region)
+        self._place_overlays()
+        if self.overlays_changed is not None:
+            self.overlays_changed()
+
+    def _title_item(self) -> TextItem | None:
+        titles = self.map_scene.titles
+        if self.region is not None:
+            return titles.get(self.region)
+        return next(iter(titles.values())) if len(titles) == 1 else None
+
+    def _pin_title(self, zoomed_in: bool) -> None:
+        """Pin the table's title to the top of the view while it is scrolled away."""
+        item = self._title_item()
+        if item is not None and sip.isdeleted(item):
+            return  # the window is being torn down
+        view = self.viewport()
+        shown = None if view is None else self.mapToScene(view.rect()).boundingRect()
+        out_of_sight = (
+            zoomed_in and item is not None and shown is not None
+            and not shown.contains(item.sceneBoundingRect().topLeft() + QPointF(6, 8))
+        )
+        if out_of_sight and item is not None:
+            self._pinned_text = item.text
+        self.pinned_title.setVisible(out_of_sight)
 
     def _place_overlays(self) -> None:
         view = self.viewport()
@@ -176,8 +265,19 @@ class MapView(QGraphicsView):
         height = min(view.height() // 2, 34 + tables * width // 2)
         self.overview.setGeometry(view.x() + view.width() - width - 6, view.y() + 6, width,
                                   height)
-        self.follow_box.adjustSize()
-        self.follow_box.move(view.x() + 6, view.y() + 4)
+        if self.owns_follow_box:
+            self.follow_box.adjustSize()
+            self.follow_box.move(view.x() + 6, view.y() + 4)
+        if self.pinned_title.isVisible():
+            left = self.follow_box.width() + 12 if self.owns_follow_box else 0
+            room = view.width() - left - (width + 12 if self.overview.isVisible() else 0)
+            label = self.pinned_title
+            metrics = QFontMetricsF(label.font())
+            label.setText(metrics.elidedText(self._pinned_text, Qt.TextElideMode.ElideRight,
+                                             max(20.0, room - 20.0)))
+            label.setGeometry(view.x() + left, view.y(), view.width() - left,
+                              label.sizeHint().height())
+            self.overview.raise_()
 
     def go_to(self, loc: Loc) -> None:
         """Show slot ``loc`` (the overview was clicked): following stops until asked."""
@@ -194,11 +294,13 @@ class MapView(QGraphicsView):
         if self.overview.isVisible():
             self.overview.visible_locs = self.visible_locs()
             self.overview.update()
+        if self.zoomed_in:
+            self._pin_title(True)
+            self._place_overlays()
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         super().resizeEvent(event)
         self.fit()
-        self._update_overview()
 
     def wheelEvent(self, event: QWheelEvent | None) -> None:
         if event is not None and event.modifiers() & Qt.KeyboardModifier.ControlModifier:

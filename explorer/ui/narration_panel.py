@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QResizeEvent
-from PyQt6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from explorer.model.frames import Frame
 from explorer.model.pseudocode import Pseudocode
@@ -29,8 +36,10 @@ class NarrationPanel(QWidget):
         self.narration.setMinimumHeight(_NARRATION_MIN)
         self.engine_line = QLabel()
         self.engine_line.setObjectName("engineLine")
-        self.engine_line.setWordWrap(True)
-        self.engine_line.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # one line, elided, the whole in its tooltip: the narration says it in words
+        self.engine_line.setMinimumWidth(40)
+        self.engine_line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._engine_text = ""
         self.code_title = QLabel()
         self.code_title.setObjectName("subtitle")
         self.code = QListWidget()
@@ -45,7 +54,9 @@ class NarrationPanel(QWidget):
     def show_frame(self, frame: Frame, heading: str) -> None:
         self.heading.setText(heading)
         self.narration.setText(frame.narration)
-        self.engine_line.setText("" if frame.event is None else "engine: " + frame.event.describe())
+        self._engine_text = "" if frame.event is None else "engine: " + frame.event.describe()
+        self.engine_line.setToolTip(self._engine_text)
+        self._elide_engine_line()
         self._show_code(frame.pseudocode, frame.line)
         self._fit_text()
 
@@ -56,9 +67,17 @@ class NarrationPanel(QWidget):
     def _fit_text(self) -> None:
         """Reserve the wrapped texts' full height, so the scrollable pseudocode list gives
         up space first and a narration is never clipped. O(text)."""
-        for label, least in ((self.narration, _NARRATION_MIN), (self.engine_line, 0)):
-            if label.width() > 0:  # the height, padding included, at the current width
-                label.setMinimumHeight(max(least, label.heightForWidth(label.width())))
+        label = self.narration
+        if label.width() > 0:  # the height, padding included, at the current width
+            label.setMinimumHeight(max(_NARRATION_MIN, label.heightForWidth(label.width())))
+        self._elide_engine_line()
+
+    def _elide_engine_line(self) -> None:
+        label = self.engine_line
+        width = max(20, label.width() - 4)
+        label.setText(
+            label.fontMetrics().elidedText(self._engine_text, Qt.TextElideMode.ElideRight, width)
+        )
 
     def _show_code(self, code: Pseudocode | None, line: int | None) -> None:
         if code is not self._listing:

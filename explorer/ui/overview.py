@@ -42,8 +42,9 @@ class Overview(QWidget):
         self.colours = palette
         self.update()
 
-    def show_frame(self, frame: Frame, visible: set[Loc]) -> None:
-        self.tables = [overview_of(t) for t in frame.tables]
+    def show_frame(self, frame: Frame, visible: set[Loc], region: str | None = None) -> None:
+        """Draw ``frame``'s tables (only the ``region`` table, if given)."""
+        self.tables = [overview_of(t) for t in frame.tables if region in (None, t.kind)]
         self.images = [self._image(t) for t in self.tables]
         self.visible_locs = visible
         self.update()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from explorer.model.table_stats import TableFigures
 from explorer.ui.palette import Palette
 
 __all__ = ["StatsPanel"]
+
+LABELLED_HEIGHT = 84  # pixels: the plot's height at which its axis titles fit
 
 
 def _nice_step(top: int, ticks: int = 4) -> int:
@@ -46,7 +49,10 @@ class StatsPanel(QWidget):
             self.values[name] = value
         layout.addLayout(grid)
         self.plot = pg.PlotWidget()
-        self.plot.setMinimumHeight(84)  # below this the axes and their labels overlap
+        # on a short screen the plot gives way to the narration: below LABELLED_HEIGHT it
+        # drops its axis titles (they would overlap the ticks), the tooltip keeps them
+        self.plot.setMinimumHeight(56)
+        self.plot.setToolTip("How many entries are found after 1, 2, 3 ... probes")
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
@@ -57,6 +63,13 @@ class StatsPanel(QWidget):
         layout.addWidget(self.plot, 1)
         self.set_palette(palette)
         self.figures: TableFigures | None = None
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        super().resizeEvent(event)
+        labelled = self.plot.height() >= LABELLED_HEIGHT
+        for axis in ("bottom", "left"):
+            self.plot.getAxis(axis).showLabel(labelled)
+        self._set_y_ticks()
 
     def set_palette(self, palette: Palette) -> None:
         self.colours = palette
@@ -87,7 +100,14 @@ class StatsPanel(QWidget):
         step = max(1, (len(xs) + 9) // 10)
         ticks = [(x, str(x)) for x in range(1, max(4, len(xs)) + 1, step)]
         self.plot.getAxis("bottom").setTicks([ticks])
+        self._set_y_ticks()
+
+    def _set_y_ticks(self) -> None:
+        """Whole-number ticks on the entries axis: four, or two on a short plot."""
+        figures = self.figures
+        if figures is None:
+            return
         top = max([1, *figures.probe_histogram])  # entries are whole numbers too
-        y_step = _nice_step(top)
+        y_step = _nice_step(top, 4 if self.plot.height() >= LABELLED_HEIGHT else 1)
         self.plot.getAxis("left").setTicks([[(y, str(y)) for y in range(0, top + 1, y_step)]])
         self.plot.setYRange(0, max([1, *figures.probe_histogram]) * 1.15, padding=0)
