@@ -120,23 +120,110 @@ def animation(frames: int, slots: int) -> tuple[float, float, int]:
     return moving_fps, still_fps, moving
 
 
+def _window(session: Session, size: tuple[int, int] = (1024, 768)):  # type: ignore[no-untyped-def]
+    from PyQt6.QtWidgets import QApplication
+
+    from explorer.ui.main_window import MainWindow
+    from explorer.ui.theme import apply_theme
+
+    app = QApplication.instance() or QApplication([])
+    apply_theme(app, "light")  # type: ignore[arg-type]
+    window = MainWindow(session)
+    window.resize(*size)
+    window.show()
+    app.processEvents()
+    return app, window
+
+
+def micro_steps(slots: int, steps: int) -> tuple[float, float, float]:
+    """Median and worst time (ms) of one micro-step, from the step to the changes painted,
+    on a Robin Hood table of ``slots`` slots (75% full) at 1024x768; and the baseline,
+    one full paint of the window (``grab``) with nothing changed (ms)."""
+    session = Session(MapConfig.parse(backend="robinhood", capacity=slots, max_load_factor=0.9))
+    for chunk in range(0, int(slots * 0.75), 1500):
+        session.fill(min(1500, int(slots * 0.75) - chunk), seed=3 + chunk)
+    app, window = _window(session)
+    window.animate = False  # a step's own cost, not the animation's frames
+    session.add_operations(mixed_operations(steps, seed=9), go_to="first")
+    app.processEvents()
+    samples: list[float] = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        if not session.step_forward():
+            break
+        app.processEvents()  # paint what the step changed, as on screen
+        samples.append(time.perf_counter() - start)
+    paints = []
+    for _ in range(10):
+        start = time.perf_counter()
+        window.grab()
+        paints.append(time.perf_counter() - start)
+    window.dispose()
+    return (
+        statistics.median(samples) * 1000,
+        max(samples) * 1000,
+        statistics.median(paints) * 1000,
+    )
+
+
+def random_fill(count: int, repeat: int) -> tuple[float, float]:
+    """Median time (ms) of "random fill ``count``" on an empty map until the window shows
+    the result, and the baseline: the same keys put into a bare engine map (ms)."""
+    from explorer.model.sources import random_fill as fill_ops
+
+    fills, bare = [], []
+    for r in range(repeat):
+        session = Session(MapConfig.parse(backend="robinhood", capacity=16))
+        _app, window = _window(session)
+        start = time.perf_counter()
+        window.fill(count)
+        window.grab()
+        fills.append(time.perf_counter() - start)
+        window.dispose()
+        ops = fill_ops(count, seed=r)
+        mapping = MapConfig.parse(backend="robinhood", capacity=16).build()
+        start = time.perf_counter()
+        for op in ops:
+            mapping[op.key] = op.value
+        bare.append(time.perf_counter() - start)
+    return statistics.median(fills) * 1000, statistics.median(bare) * 1000
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--steps", type=int, default=60, help="micro-steps timed")
+    parser.add_argument("--fill-repeat", type=int, default=5)
+    parser.add_argument("--only", choices=["steps"], help="only the micro-step and fill")
     parser.add_argument("--run-view", action="store_true", help="also bench/run_view.py")
     args = parser.parse_args()
-    print(f"Step back at operation {args.ops:,} (median of {args.repeat}, caches cleared)")
-    print(f"{'backend':10} {'median ms':>10} {'worst ms':>9} {'layout() ms':>12} {'x layout':>9}")
-    for backend in ("robinhood", "chaining", "adaptive"):
-        median, worst, layout = step_back(backend, args.ops, args.repeat)
-        print(f"{backend:10} {median:10.1f} {worst:9.1f} {layout:12.1f} {median / layout:9.2f}")
-    print(f"\nAnimation of a resize, every tile gliding ({args.frames} frames, 1440x900 window)")
-    print(f"{'slots':>6} {'tiles':>6} {'moving fps':>11} {'still fps':>10} {'moving/still':>13}")
-    for slots in (64, 256, 1024):
-        moving, still, tiles = animation(args.frames, slots)
-        print(f"{slots:6} {tiles:6} {moving:11.0f} {still:10.0f} {moving / still:13.2f}")
+    if args.only is None:
+        print(f"Step back at operation {args.ops:,} (median of {args.repeat}, caches cleared)")
+        print(f"{'backend':10} {'median ms':>10} {'worst ms':>9} {'layout() ms':>12} "
+              f"{'x layout':>9}")
+        for backend in ("robinhood", "chaining", "adaptive"):
+            median, worst, layout = step_back(backend, args.ops, args.repeat)
+            print(f"{backend:10} {median:10.1f} {worst:9.1f} {layout:12.1f} "
+                  f"{median / layout:9.2f}")
+    print("\nOne micro-step, step to painted window (1024x768, Robin Hood 75% full)")
+    print(f"{'slots':>6} {'median ms':>10} {'worst ms':>9} {'paint ms':>9} {'x paint':>8}")
+    for slots in (1024, 4096):
+        median, worst, paint = micro_steps(slots, args.steps)
+        print(f"{slots:6} {median:10.1f} {worst:9.1f} {paint:9.1f} {median / paint:8.2f}")
+    print(f"\nRandom fill into an empty map, until shown (median of {args.fill_repeat})")
+    print(f"{'keys':>6} {'fill ms':>8} {'bare puts ms':>13} {'x bare':>7}")
+    for keys in (2000,):
+        fill_ms, bare_ms = random_fill(keys, args.fill_repeat)
+        print(f"{keys:6} {fill_ms:8.1f} {bare_ms:13.2f} {fill_ms / bare_ms:7.0f}")
+    if args.only is None:
+        print(f"\nAnimation of a resize, every tile gliding ({args.frames} frames, 1440x900)")
+        print(f"{'slots':>6} {'tiles':>6} {'moving fps':>11} {'still fps':>10} "
+              f"{'moving/still':>13}")
+        for slots in (64, 256, 1024):
+            moving, still, tiles = animation(args.frames, slots)
+            print(f"{slots:6} {tiles:6} {moving:11.0f} {still:10.0f} {moving / still:13.2f}")
     if args.run_view:
         import run_view  # beside this file
 

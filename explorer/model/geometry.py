@@ -71,12 +71,52 @@ class TableGeometry:
     frame: Rect
     title: Rect
     cells: dict[Loc, Rect] = field(default_factory=dict)
-    entries: dict[Loc, tuple[object, Mapping[str, Any]]] = field(default_factory=dict)
     #: chaining only: the lane of each non-empty group (its chain), keyed like its head
     lanes: dict[Loc, Rect] = field(default_factory=dict)
     labels: list[tuple[Rect, str]] = field(default_factory=list)
     signature: tuple[Any, ...] = ()
     hand_y: float | None = None  # where an entry carried by a Robin Hood swap is drawn
+    #: a slot grid's (left, top, column pitch, row pitch, columns): finds the slots in a
+    #: rectangle without looking at the others
+    grid: tuple[float, float, float, float, int] | None = None
+    state: TableState | None = None
+    _entries: dict[Loc, tuple[object, Mapping[str, Any]]] | None = field(
+        default=None, repr=False
+    )
+
+    @property
+    def entries(self) -> dict[Loc, tuple[object, Mapping[str, Any]]]:
+        """Every stored entry by its place, with its identity (computed when first asked:
+        O(capacity), which a step that changes two slots need not pay)."""
+        if self._entries is None:
+            self._entries = {}
+            if self.state is not None:
+                for loc, entry in table_entries(self.state):
+                    self._entries[loc] = (entry_id(entry["key"]), entry)
+        return self._entries
+
+    def locs_in(self, x: float, y: float, w: float, h: float) -> list[Loc]:
+        """The cells (slots, or group heads) meeting a rectangle: O(cells shown) for a slot
+        grid, O(cells) otherwise."""
+        if self.grid is None:
+            return [
+                loc for loc, r in self.cells.items()
+                if r.x < x + w and x < r.x + r.w and r.y < y + h and y < r.y + r.h
+            ]
+        left, top, pitch_x, pitch_y, columns = self.grid
+        count = len(self.cells)
+        rows = -(-count // columns)
+        first_col = max(0, math.floor((x - left) / pitch_x))
+        last_col = min(columns - 1, math.floor((x + w - left) / pitch_x))
+        first_row = max(0, math.floor((y - top) / pitch_y))
+        last_row = min(rows - 1, math.floor((y + h - top) / pitch_y))
+        kind = self.kind
+        return [
+            Loc(kind, slot=row * columns + col)
+            for row in range(first_row, last_row + 1)
+            for col in range(first_col, last_col + 1)
+            if row * columns + col < count
+        ]
 
     def hand_rect(self, under: Rect) -> Rect:
         """The "in hand" place for an entry being pushed along, below ``under``'s column
@@ -147,14 +187,30 @@ def _place_slots(state: TableState, x0: float, y0: float) -> TableGeometry:
         signature=("slots", state.role, count, columns),
         hand_y=y0 + TITLE_H + grid_h + HAND_GAP,
     )
-    for i in range(count):
-        row, col = divmod(i, columns)
-        top = y0 + TITLE_H + TAG_ROOM + row * ROW_PITCH
-        rect = Rect(x0 + col * (CELL_W + GAP), top, CELL_W, CELL_H)
-        loc = Loc(state.kind, slot=i)
-        table.cells[loc] = rect
-    _add_entries(table, state)
+    table.grid = (x0, y0 + TITLE_H + TAG_ROOM, CELL_W + GAP, ROW_PITCH, columns)
+    table.cells = _slot_cells(state.kind, count, columns, x0, y0)
+    table.state = state
     return table
+
+
+_CELLS_CACHE: dict[tuple[Any, ...], dict[Loc, Rect]] = {}
+
+
+def _slot_cells(kind: str, count: int, columns: int, x0: float, y0: float) -> dict[Loc, Rect]:
+    """The slot rectangles of a grid, shared by every frame with the same grid (read
+    only): placing a frame of a 4,096-slot table then costs nothing per slot."""
+    key = (kind, count, columns, x0, y0)
+    cells = _CELLS_CACHE.get(key)
+    if cells is None:
+        cells = {}
+        for i in range(count):
+            row, col = divmod(i, columns)
+            top = y0 + TITLE_H + TAG_ROOM + row * ROW_PITCH
+            cells[Loc(kind, slot=i)] = Rect(x0 + col * (CELL_W + GAP), top, CELL_W, CELL_H)
+        if len(_CELLS_CACHE) >= 16:
+            _CELLS_CACHE.pop(next(iter(_CELLS_CACHE)))
+        _CELLS_CACHE[key] = cells
+    return cells
 
 
 def _place_chains(state: TableState, x0: float, y0: float) -> TableGeometry:
@@ -201,13 +257,8 @@ def _place_chains(state: TableState, x0: float, y0: float) -> TableGeometry:
                 lane = Rect(bx + LANE_INDENT, y, chain_w, CELL_H)
                 table.lanes[Loc(state.kind, bucket=b, group=g)] = lane
         by += row_h + GAP
-    _add_entries(table, state)
+    table.state = state
     return table
-
-
-def _add_entries(table: TableGeometry, state: TableState) -> None:
-    for loc, entry in table_entries(state):
-        table.entries[loc] = (entry_id(entry["key"]), entry)
 
 
 def place_tables(

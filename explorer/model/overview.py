@@ -15,7 +15,7 @@ from typing import Any
 
 from explorer.model.frames import Loc, TableState
 
-__all__ = ["OverviewCell", "TableOverview", "overview_of"]
+__all__ = ["DARKEST", "OverviewCell", "TableOverview", "overview_cell", "overview_of", "updated"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,21 +49,37 @@ def _columns(count: int) -> int:
     return max(1, min(64, columns * 2 if count > columns * columns // 2 else columns))
 
 
-def overview_of(table: TableState) -> TableOverview:
+#: the DIB (or chain length) drawn in the darkest colour: a fixed scale, so one step
+#: recolours only the cells it changed and the colours mean the same in every table
+DARKEST = {"slots": 8, "buckets": 4}
+
+
+def overview_cell(table: TableState, index: int) -> OverviewCell:
+    """The overview cell of slot (or bucket) ``index``. O(1) (O(groups) for a bucket)."""
     layout: Mapping[str, Any] = table.layout
-    kind = table.kind
-    cells: list[OverviewCell] = []
     if "slots" in layout:
-        for index, slot in enumerate(layout["slots"]):
-            state = str(slot["state"])
-            value = int(slot.get("dib", 0)) if state == "occupied" else 0
-            cells.append(OverviewCell(state, value, Loc(kind, slot=index)))
-    else:
-        for index, bucket in enumerate(layout["buckets"]):
-            longest = max((len(chain) for chain in bucket), default=0)
-            cells.append(
-                OverviewCell(
-                    "occupied" if longest else "empty", longest, Loc(kind, bucket=index, group=0)
-                )
-            )
-    return TableOverview(table.role, kind, _columns(len(cells)), tuple(cells))
+        slot = layout["slots"][index]
+        state = str(slot["state"])
+        value = int(slot.get("dib", 0)) if state == "occupied" else 0
+        return OverviewCell(state, value, Loc(table.kind, slot=index))
+    longest = max((len(chain) for chain in layout["buckets"][index]), default=0)
+    return OverviewCell(
+        "occupied" if longest else "empty", longest, Loc(table.kind, bucket=index, group=0)
+    )
+
+
+def overview_of(table: TableState) -> TableOverview:
+    """The whole table's overview. O(capacity)."""
+    layout: Mapping[str, Any] = table.layout
+    count = len(layout["slots"] if "slots" in layout else layout["buckets"])
+    cells = tuple(overview_cell(table, index) for index in range(count))
+    return TableOverview(table.role, table.kind, _columns(count), cells)
+
+
+def updated(overview: TableOverview, table: TableState, indices: set[int]) -> TableOverview:
+    """``overview`` with the cells at ``indices`` read again from ``table`` (the same
+    size). O(changes), plus one copy of the cell tuple."""
+    cells = list(overview.cells)
+    for index in indices:
+        cells[index] = overview_cell(table, index)
+    return TableOverview(table.role, table.kind, overview.columns, tuple(cells))

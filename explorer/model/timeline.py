@@ -96,6 +96,7 @@ class Timeline:
         self._live = start.copy() if start is not None else config.build()
         self._ops: list[Operation] = []
         self._records: list[OpRecord] = []
+        self._records_view: tuple[OpRecord, ...] | None = None
         self._checkpoints: dict[int, BaseMap] = {0: self._live.copy()}
         self._frames: OrderedDict[int, list[Frame]] = OrderedDict()
         self._layouts: OrderedDict[int, Mapping[str, Any]] = OrderedDict()
@@ -116,7 +117,11 @@ class Timeline:
 
     @property
     def records(self) -> tuple[OpRecord, ...]:
-        return tuple(self._records)
+        """Every operation's record; the same tuple until the timeline changes (a view
+        can tell by identity that nothing changed). O(1), O(operations) after a change."""
+        if self._records_view is None:
+            self._records_view = tuple(self._records)
+        return self._records_view
 
     def append(self, op: Operation) -> OpRecord:
         """Run ``op`` on the live map and record it. O(1) expected, plus a checkpoint copy
@@ -131,6 +136,7 @@ class Timeline:
         record = OpRecord(op, result, structural)
         self._ops.append(op)
         self._records.append(record)
+        self._records_view = None
         self._layouts.pop(index, None)  # the live state moved on
         return record
 
@@ -151,6 +157,7 @@ class Timeline:
         self._live = self.state_before(length)
         del self._ops[length:]
         del self._records[length:]
+        self._records_view = None
         for index in [i for i in self._checkpoints if i > length]:
             del self._checkpoints[index]
         for index in [i for i in self._frames if i >= length]:

@@ -94,12 +94,13 @@ class _Item(QGraphicsItem):
         super().__init__()
         self.colours = palette
         self._size = size
+        self._bounds = size.adjusted(-4, -4, 4, 4)  # asked for often while painting
         # Moving an item only translates it, so its cached pixmap is reused: an animation
         # frame of a 1,024-slot table blits tiles instead of laying out text again.
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def boundingRect(self) -> QRectF:
-        return self._size.adjusted(-4, -4, 4, 4)
+        return self._bounds
 
 
 class SlotItem(_Item):

@@ -14,9 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PyQt6 import sip
-from PyQt6.QtCore import QPointF, QRectF, Qt
-from PyQt6.QtGui import QFontMetricsF, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
-from PyQt6.QtWidgets import QCheckBox, QGraphicsOpacityEffect, QGraphicsView, QLabel, QWidget
+from PyQt6.QtCore import QPointF, QRect, QRectF, Qt
+from PyQt6.QtGui import (
+    QFontMetricsF,
+    QMouseEvent,
+    QPainter,
+    QResizeEvent,
+    QShowEvent,
+    QWheelEvent,
+)
+from PyQt6.QtWidgets import QCheckBox, QGraphicsView, QLabel, QWidget
 
 from explorer.model.frames import Frame, Loc
 from explorer.ui.map_items import KEY_FONT, TextItem
@@ -62,14 +69,13 @@ class MapView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self._zoomed = False  # the user zoomed by hand
         self.zoomed_in = False  # the table does not fit whole: a readable lens
+        self._fitted: tuple[object, ...] | None = None  # what the transform was fitted to
+        self._region_set = QRectF()  # the scene rectangle last given to the view
         self.text_scale = 1.0  # presenter mode and Ctrl +/- make everything larger
         self.readable_scale = MIN_KEY_PIXELS / QFontMetricsF(KEY_FONT).height()
         self.overview = Overview(scene.colours, self)
         self.overview.slot_requested.connect(self.go_to)
         self.overview.hide()
-        fade = QGraphicsOpacityEffect(self.overview)
-        fade.setOpacity(0.9)  # the tiles under it stay faintly visible
-        self.overview.setGraphicsEffect(fade)
         # a box of its own in the corner, or one shared with other views (the map pane's)
         self.owns_follow_box = follow_box is None
         self.follow_box = follow_box or QCheckBox("follow the action", self)
@@ -84,7 +90,15 @@ class MapView(QGraphicsView):
         self._pinned_text = ""
         #: called after the overview is updated (the pane shows its shared box then)
         self.overlays_changed: Callable[[], None] | None = None
-        scene.sceneRectChanged.connect(lambda _rect: self.sync_region())
+        scene.sceneRectChanged.connect(self._scene_rect_changed)
+
+    def _scene_rect_changed(self, _rect: QRectF) -> None:
+        if not self.isHidden():  # a hidden view catches up when it is shown
+            self.sync_region()
+
+    def showEvent(self, event: QShowEvent | None) -> None:
+        super().showEvent(event)
+        self.sync_region()
 
     # ------------------------------------------------------------------ region
     def set_region(self, region: str | None) -> None:
@@ -92,6 +106,7 @@ class MapView(QGraphicsView):
         if region != self.region:
             self.region = region
             self._zoomed = False
+            self._fitted = None
 
     def region_rect(self) -> QRectF | None:
         """The region table's place in the scene, with a margin (None: no region)."""
@@ -110,7 +125,8 @@ class MapView(QGraphicsView):
         """Follow the scene's geometry: the region's rectangle, then fit again."""
         rect = self.region_rect()
         wanted = rect if rect is not None else QRectF()  # a null rect tracks the scene
-        if wanted != self.sceneRect() or rect is None:
+        if wanted != self._region_set:  # setting it again relays out the whole window
+            self._region_set = wanted
             self.setSceneRect(wanted)
         self.fit()
 
@@ -122,6 +138,7 @@ class MapView(QGraphicsView):
         self.text_scale = scale
         self.readable_scale = MIN_KEY_PIXELS * scale / QFontMetricsF(KEY_FONT).height()
         self._zoomed = False
+        self._fitted = None
         self.fit()
 
     def _follow_toggled(self, on: bool) -> None:
@@ -156,11 +173,16 @@ class MapView(QGraphicsView):
         """The whole scene when it is readable so, else the readable scale (unless the
         user zoomed by hand), then the action back in sight."""
         if not self._zoomed:
-            if self.whole_table_fits:
-                self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
-            else:
-                self.resetTransform()
-                self.scale(self.readable_scale, self.readable_scale)
+            view = self.viewport()
+            size = (0, 0) if view is None else (view.width(), view.height())
+            wanted = (self.sceneRect(), size, self.readable_scale)
+            if wanted != self._fitted:  # a new transform repaints everything: only if needed
+                self._fitted = wanted
+                if self.whole_table_fits:
+                    self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+                else:
+                    self.resetTransform()
+                    self.scale(self.readable_scale, self.readable_scale)
         self.show_action()
 
     def action_rect(self, frame: Frame | None = None) -> QRectF | None:
@@ -197,7 +219,8 @@ class MapView(QGraphicsView):
         self._update_overview()
 
     def visible_locs(self) -> set[Loc]:
-        """The slots (or buckets' first lanes) the viewport shows now. O(capacity)."""
+        """The slots (or buckets' first groups) the viewport shows now: O(slots shown) for
+        Robin Hood, O(buckets) for chaining."""
         geometry = self.map_scene.geometry
         view = self.viewport()
         if geometry is None or view is None:
@@ -207,16 +230,17 @@ class MapView(QGraphicsView):
         for table in geometry.tables:
             if self.region not in (None, table.kind):
                 continue
-            for loc, rect in table.cells.items():
-                if shown.intersects(QRectF(rect.x, rect.y, rect.w, rect.h)):
-                    locs.add(loc if loc.slot is not None else Loc(loc.table, bucket=loc.bucket,
-                                                                  group=0))
+            for loc in table.locs_in(shown.x(), shown.y(), shown.width(), shown.height()):
+                locs.add(loc if loc.slot is not None else Loc(loc.table, bucket=loc.bucket,
+                                                              group=0))
         return locs
 
     def _update_overview(self) -> None:
         """The follow box while zoomed in; the overview too when most of the table is out
         of sight (over a small table it would hide more than it shows)."""
         frame, geometry = self.map_scene.frame, self.map_scene.geometry
+        if self.isHidden():  # the pane's unused second view: nothing to draw
+            return
         zoomed_in = not self.whole_table_fits and frame is not None and geometry is not None
         self.zoomed_in = zoomed_in
         if self.owns_follow_box:
@@ -230,7 +254,9 @@ class MapView(QGraphicsView):
         if wanted:
             assert frame is not None
             self.overview.set_palette(self.map_scene.colours)
-            self.overview.show_frame(frame, visible, self.region)
+            scene = self.map_scene
+            self.overview.show_frame(frame, visible, self.region, scene.frame_changes,
+                                     scene.changes_since)
         self._place_overlays()
         if self.overlays_changed is not None:
             self.overlays_changed()
@@ -273,10 +299,14 @@ class MapView(QGraphicsView):
             room = view.width() - left - (width + 12 if self.overview.isVisible() else 0)
             label = self.pinned_title
             metrics = QFontMetricsF(label.font())
-            label.setText(metrics.elidedText(self._pinned_text, Qt.TextElideMode.ElideRight,
-                                             max(20.0, room - 20.0)))
-            label.setGeometry(view.x() + left, view.y(), view.width() - left,
-                              label.sizeHint().height())
+            text = metrics.elidedText(self._pinned_text, Qt.TextElideMode.ElideRight,
+                                      max(20.0, room - 20.0))
+            if text != label.text():  # a new text asks the whole window for a new layout
+                label.setText(text)
+            place = QRect(view.x() + left, view.y(), view.width() - left,
+                          label.sizeHint().height())
+            if place != label.geometry():
+                label.setGeometry(place)
             self.overview.raise_()
 
     def go_to(self, loc: Loc) -> None:
@@ -306,12 +336,14 @@ class MapView(QGraphicsView):
         if event is not None and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             factor = 1.15 if event.angleDelta().y() > 0 else 1 / 1.15
             self._zoomed = True
+            self._fitted = None
             self.scale(factor, factor)
             return
         super().wheelEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent | None) -> None:
         self._zoomed = False
+        self._fitted = None
         self.follow = True
         self.fit()
         super().mouseDoubleClickEvent(event)
