@@ -19,14 +19,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from explorer.notebook.extension import load_ipython_extension, unload_ipython_extension
+from explorer.notebook.sessions import NotebookSession, session
 from explorer.notebook.views import Picture, Trace, picture, show, trace
 
 if TYPE_CHECKING:
-    from explorer.notebook.session import NotebookSession, session
+    from explorer.notebook.stepper import Stepper
 
 __all__ = [
     "NotebookSession",
     "Picture",
+    "Stepper",
     "Trace",
     "load_ipython_extension",
     "open_window",
@@ -38,8 +40,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "NotebookSession": "explorer.notebook.session",
-    "session": "explorer.notebook.session",
+    "Stepper": "explorer.notebook.stepper",
 }
 
 
