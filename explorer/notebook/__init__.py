@@ -23,16 +23,21 @@ from explorer.notebook.sessions import NotebookSession, session
 from explorer.notebook.views import Picture, Trace, picture, show, trace
 
 if TYPE_CHECKING:
+    from explorer.notebook.run_charts import RunCharts, charts, generate_workload, run_workload
     from explorer.notebook.stepper import Stepper
 
 __all__ = [
     "NotebookSession",
     "Picture",
+    "RunCharts",
     "Stepper",
     "Trace",
+    "charts",
+    "generate_workload",
     "load_ipython_extension",
     "open_window",
     "picture",
+    "run_workload",
     "session",
     "show",
     "trace",
@@ -40,6 +45,10 @@ __all__ = [
 ]
 
 _LAZY = {
+    "RunCharts": "explorer.notebook.run_charts",
+    "charts": "explorer.notebook.run_charts",
+    "generate_workload": "explorer.notebook.run_charts",
+    "run_workload": "explorer.notebook.run_charts",
     "Stepper": "explorer.notebook.stepper",
 }
 
