@@ -127,7 +127,7 @@ def _slot_cell(
     else:
         tip = f"slot {index}: empty"
     d.add(f'<g class="ahm-slot" {attrs}{mark_attr}><title>{esc(tip)}</title>')
-    d.text(x + SLOT_W / 2, y - 3, str(index), 10, fill=COLOURS["muted"], anchor="middle")
+    d.text(x + SLOT_W / 2, y - 5, str(index), 10, fill=COLOURS["muted"], anchor="middle")
     fill = {"occupied": COLOURS["tile"], "tombstone": COLOURS["tombstone"]}.get(
         state, COLOURS["empty"]
     )
@@ -180,7 +180,7 @@ def _slots_table(state: TableState, decor: _Decor) -> Drawing:
         row, col = divmod(home.slot, per_row)
         hx, hy = col * pitch_x, ROW_LABEL_H + row * pitch_y
         d.add(f'<g class="ahm-home" data-slot="{home.slot}">')
-        d.rect(hx - 4, hy - 4, SLOT_W + 8, SLOT_H + 8, stroke=COLOURS["home"], width=2,
+        d.rect(hx - 3, hy - 3, SLOT_W + 6, SLOT_H + 6, stroke=COLOURS["home"], width=2,
                rx=8, extra=' stroke-dasharray="5 3"')
         d.add("</g>")
     if carried is not None:
