@@ -114,6 +114,25 @@ def test_the_folder_holds_both_programs_within_the_size_budget(binary: Path) -> 
     assert not plugins & {"imageformats", "iconengines", "multimedia", "sqldrivers", "tls"}
 
 
+def test_the_desktop_entry_names_the_installed_programs(binary: Path) -> None:
+    import configparser
+    import shutil
+
+    path = binary / "adaptive-hash-map-explorer.desktop"
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str  # type: ignore[assignment,method-assign]
+    entry.read(path, encoding="utf-8")
+    desktop = entry["Desktop Entry"]
+    assert desktop["Type"] == "Application"
+    assert desktop["Exec"] == "/opt/adaptive-hash-map-explorer/explorer"
+    assert desktop["Icon"] == "/opt/adaptive-hash-map-explorer/adaptive-hash-map-explorer.svg"
+    assert (binary / Path(desktop["Icon"]).name).read_text().lstrip().startswith("<?xml")
+    validate = shutil.which("desktop-file-validate")
+    if validate:  # desktop-file-utils, where installed
+        done = subprocess.run([validate, str(path)], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
 # --------------------------------------------------------------------------- engine
 
 
