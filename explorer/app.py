@@ -18,10 +18,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from explorer import __version__
 from explorer.model.demos import DEMOS, load_demo, showcase_steps
 from explorer.model.session import Session
+
+if TYPE_CHECKING:
+    from PyQt6.QtWidgets import QApplication
 
 __all__ = ["build_parser", "main"]
 
@@ -184,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _quiet_platform_warnings()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
-    app.setApplicationName("Adaptive Hash Map Explorer")
+    _identify(app)
     apply_theme(app, args.theme)
     window = MainWindow(session, theme=args.theme)
     window.resize(*args.size)
@@ -230,6 +234,7 @@ def _run_workload(args: argparse.Namespace) -> int:
     _quiet_platform_warnings()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    _identify(app)
     apply_theme(app, args.theme)
     window = MainWindow(Session(), theme=args.theme)
     window.resize(*args.size)
@@ -252,6 +257,27 @@ def _run_workload(args: argparse.Namespace) -> int:
     from explorer.ui.run_automation import finish_automated_run
 
     return finish_automated_run(app, window, args)
+
+
+#: the desktop entry's file name without ``.desktop`` (resources/), which Wayland
+#: compositors use to match the window to its entry and icon
+DESKTOP_FILE_NAME = "adaptive-hash-map-explorer"
+
+
+def _identify(app: QApplication) -> None:
+    """The application's name, window icon and desktop entry, from source or a binary."""
+    from PyQt6.QtGui import QIcon
+
+    from explorer.resources import resource_path
+
+    app.setApplicationName("Adaptive Hash Map Explorer")
+    app.setDesktopFileName(DESKTOP_FILE_NAME)
+    try:
+        icon = resource_path("icons", "explorer-256.png")
+    except FileNotFoundError:
+        return
+    if icon.is_file():  # PNG: read by QtGui itself, no image-format plugin needed
+        app.setWindowIcon(QIcon(str(icon)))
 
 
 def _quiet_platform_warnings() -> None:

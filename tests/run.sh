@@ -8,9 +8,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 UV_VERSION="0.13.9"
 # Debian packages: what Qt needs to render offscreen (fonts-dejavu-core so text is not
-# boxes), and python3-venv for a pinned uv beside Debian's own python3 (which has no pip).
+# boxes), python3-venv for a pinned uv beside Debian's own python3 (which has no pip), and
+# binutils for the binary's build in tests/test_binary.py (PyInstaller needs objdump; the
+# spec assembles the lean ICU data library with as and ld, and strips with strip).
 QT_DEBS=(libegl1 libgl1 libfontconfig1 libglib2.0-0 libdbus-1-3 libxkbcommon0 fonts-dejavu-core
-         python3-venv)
+         python3-venv binutils)
+# PyInstaller bundles the shared libpython, which Debian ships apart from its python3
+if [[ -x /usr/bin/python3 ]]; then
+    QT_DEBS+=("libpython$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')")
+fi
 # A real Prometheus for the metrics integration test: Debian's package, unpacked into
 # .cache/ and never installed, because installing it enables and starts a daemon on :9090.
 PROMETHEUS_DIR=".cache/prometheus"
