@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import ROOT, assert_ok, run_engine, write_rows
 from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QApplication
 
 from engine.observe.schema import MetricsTick
 from explorer.model.jump import jump_in
@@ -542,6 +543,8 @@ def test_a_click_on_the_throughput_chart_asks_for_that_operation(window, qtbot, 
     view.start()
     _finish(qtbot, view)
     charts = view.charts
+    charts.redraw()  # the last ticks drawn and the ranges settled (a timer does it live)
+    QApplication.processEvents()
     plot = charts.plots["throughput"]
     point = plot.vb.mapViewToScene(QPointF(25_000, view.series.throughput[-1]))
 

@@ -335,3 +335,20 @@ def test_the_pseudocode_is_never_empty_at_the_end(window) -> None:  # type: igno
     assert window.narration.code.count() >= 3
     assert window.narration.highlighted_line is None
     assert "operations done" in window.narration.narration.text()
+
+
+def test_the_side_by_side_demo_narrates_both_maps(window) -> None:  # type: ignore[no-untyped-def]
+    load_demo(window.session, "tombstones-vs-backshift")
+    both = differ = 0
+    while window.session.step_forward():
+        text = window.narration.narration.text()
+        frame, twin = window.session.frame(), window.session.twin_frame()
+        assert twin is not None
+        if frame.narration == twin.narration:
+            assert text.startswith("<b>Both:</b>")
+            both += 1
+        else:
+            assert "Above (tombstone):" in text and "Below (backshift):" in text
+            differ += 1
+    assert both and differ  # the deletes differ, the rest is shared
+    assert not window.narration.engine_line.isVisibleTo(window)

@@ -174,7 +174,7 @@ def test_the_qt_window_under_gui_qt(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     nb = execute("qt-window.ipynb", tmp_path, monkeypatch)
     printed = text_of(nb, "driven")
     assert "window shows: ['apple', 'banana']" in printed
-    assert "2 operation(s) done" in printed
+    assert "2 operations done" in printed
     assert "window narration: hash('banana')" in text_of(nb, "picture")
     png = [o for o in outputs(nb, "picture") if "image/png" in o.get("data", {})]
     assert png and (tmp_path / "window.png").stat().st_size > 10_000

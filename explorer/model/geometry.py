@@ -228,12 +228,19 @@ def _place_chains(state: TableState, x0: float, y0: float) -> TableGeometry:
     used = [[g for g, chain in enumerate(bucket) if chain] for bucket in buckets]
     heights = [TAG_ROOM + HEAD_H + len(lanes) * (TAG_ROOM + CELL_H) for lanes in used]
     count = len(buckets)
-    mean_h = sum(heights) / count if count else HEAD_H
-    ideal = math.sqrt(count * 1.8 * mean_h / (block_w + 2 * GAP))
+    # buckets run down each column (the textbook's vertical bucket array), each block as
+    # tall as its lanes, so an empty bucket takes one head row and leaves no gap
+    total_h = sum(heights) + GAP * count
+    ideal = math.sqrt(1.8 * total_h / (block_w + 2 * GAP))
     columns = max(1, min(count, 32, 1 << max(0, round(math.log2(max(ideal, 1.0))))))
-    row_heights = [max(heights[r : r + columns]) for r in range(0, count, columns)]
+    per_column = -(-count // columns) if count else 0
+    column_h = [
+        sum(heights[c * per_column : (c + 1) * per_column])
+        + GAP * len(heights[c * per_column : (c + 1) * per_column])
+        for c in range(columns)
+    ]
     width = columns * (block_w + 2 * GAP) - 2 * GAP
-    blocks_h = sum(row_heights) + GAP * len(row_heights)
+    blocks_h = max(column_h, default=0.0)
     table = TableGeometry(
         kind=state.kind,
         role=state.role,
@@ -242,10 +249,10 @@ def _place_chains(state: TableState, x0: float, y0: float) -> TableGeometry:
         signature=("chains", state.role, count, groups, lane_entries, tuple(map(tuple, used))),
         hand_y=y0 + TITLE_H + blocks_h + HAND_GAP,
     )
-    by = y0 + TITLE_H
-    for r, row_h in enumerate(row_heights):
-        for b in range(r * columns, min(count, (r + 1) * columns)):
-            bx = x0 + (b - r * columns) * (block_w + 2 * GAP)
+    for column in range(columns):
+        bx = x0 + column * (block_w + 2 * GAP)
+        by = y0 + TITLE_H
+        for b in range(column * per_column, min(count, (column + 1) * per_column)):
             head_y = by + TAG_ROOM
             table.labels.append((Rect(bx, head_y, BUCKET_NAME_W - 6, HEAD_H - 4), f"bucket {b}"))
             for g in range(groups):
@@ -256,7 +263,7 @@ def _place_chains(state: TableState, x0: float, y0: float) -> TableGeometry:
                 chain_w = LANE_LABEL_W + len(buckets[b][g]) * (CELL_W + LINK_W)
                 lane = Rect(bx + LANE_INDENT, y, chain_w, CELL_H)
                 table.lanes[Loc(state.kind, bucket=b, group=g)] = lane
-        by += row_h + GAP
+            by += heights[b] + GAP
     table.state = state
     return table
 

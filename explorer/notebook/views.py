@@ -338,7 +338,7 @@ def trace_picture(events: Sequence[TraceEvent]) -> Picture:
                 frames.append(frame)
                 headings.append(f"{label.strip()} \u00b7 step {i}/{len(op_frames) - 1}: "
                                 f"{frame.title}")
-        title = f"{len(ops)} operation(s) on a {events.backend} map"
+        title = f"{len(ops)} operation{'' if len(ops) == 1 else 's'} on a {events.backend} map"
         return frames_picture(frames, title=title, headings=headings)
     return _event_cards(events)
 

@@ -107,7 +107,9 @@ class MainWindow(QMainWindow):
         self.pane = MapPane(self.scene)
         self.view = self.pane.views[0]  # the whole map, or a migration's source
         self.twin_scene = MapScene(p, self)
-        self.twin_view = MapView(self.twin_scene)
+        self.twin_view = MapView(self.twin_scene, follow_box=self.pane.follow_box)
+        self.pane.extra_views.append(self.twin_view)  # one "follow the action" box for all
+        self.twin_view.overlays_changed = self.pane.show_follow_box
         self.twin_label = QLabel()
         self.twin_label.setObjectName("subtitle")
         twin_box = QWidget()
@@ -228,7 +230,10 @@ class MainWindow(QMainWindow):
         self.title.setText(s.title or "Adaptive Hash Map Explorer")
         self.subtitle.setText(s.description)
         self.subtitle.setVisible(bool(s.description))
-        self.narration.show_frame(frame, self.heading())
+        names = ("", "")
+        if twin is not None and s.twin is not None:  # each map by what sets it apart
+            names = (f"Above ({s.config.deletion})", f"Below ({s.twin.config.deletion})")
+        self.narration.show_frame(frame, self.heading(), twin, names)
         self.stats.show_figures(figures)
         bar = self.transport
         if bar.timeline.records is not s.timeline.records:
@@ -246,7 +251,7 @@ class MainWindow(QMainWindow):
     def heading(self) -> str:
         s = self.session
         if s.at_end:
-            return f"End \u00b7 {len(s)} operation(s)"
+            return f"End \u00b7 {len(s)} operation{'' if len(s) == 1 else 's'}"
         frames = s.frames_here()
         op = s.timeline.operation(s.position.op)
         return (
@@ -377,7 +382,8 @@ class MainWindow(QMainWindow):
     def truncate_here(self) -> None:
         self.pause()
         dropped = self.session.truncate()
-        self.statusBar().showMessage(f"Dropped {dropped} operation(s)")  # type: ignore[union-attr]
+        ops = "1 operation" if dropped == 1 else f"{dropped} operations"
+        self.statusBar().showMessage(f"Dropped {ops}")  # type: ignore[union-attr]
 
     def reset(self) -> None:
         """An empty map; the operations before it come back with Ctrl+Z."""
@@ -387,7 +393,8 @@ class MainWindow(QMainWindow):
         self.session.reset()
         self.clear_error()
         self.statusBar().showMessage(  # type: ignore[union-attr]
-            f"Reset to an empty map ({dropped} operation(s) set aside): Ctrl+Z brings them back"
+            f"Reset to an empty map ({dropped} operation{'' if dropped == 1 else 's'} set "
+            "aside): Ctrl+Z brings them back"
         )
 
     def undo_reset(self) -> bool:

@@ -27,9 +27,11 @@ class MapPane(QSplitter):
         self.scene = scene
         self.follow_box = QCheckBox("follow the action")
         self.follow_box.hide()
+        #: views outside the pane that share its box (the side-by-side demo's second map)
+        self.extra_views: list[MapView] = []
         self.views = [MapView(scene, follow_box=self.follow_box) for _ in range(2)]
         for view in self.views:
-            view.overlays_changed = self._show_follow_box
+            view.overlays_changed = self.show_follow_box
             self.addWidget(view)
         self.views[1].hide()
         self.setChildrenCollapsible(False)
@@ -54,9 +56,10 @@ class MapPane(QSplitter):
         for view in self.visible_views():
             view.sync_region()  # fits the view, then brings the action into sight
 
-    def _show_follow_box(self) -> None:
+    def show_follow_box(self) -> None:
         """The shared box, while some view shows a lens rather than its whole table."""
-        self.follow_box.setVisible(any(v.zoomed_in for v in self.visible_views()))
+        views = self.visible_views() + [v for v in self.extra_views if not v.isHidden()]
+        self.follow_box.setVisible(any(v.zoomed_in for v in views))
 
     def visible_views(self) -> list[MapView]:
         return [view for view in self.views if not view.isHidden()]

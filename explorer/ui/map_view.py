@@ -287,7 +287,7 @@ class MapView(QGraphicsView):
         if view is None:
             return
         tables = max(1, len(self.overview.tables))
-        width = min(220, max(120, view.width() // 5))
+        width = min(260, max(150, view.width() // 3))
         height = min(view.height() // 2, 34 + tables * width // 2)
         self.overview.setGeometry(view.x() + view.width() - width - 6, view.y() + 6, width,
                                   height)

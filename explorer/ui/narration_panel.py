@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import (
@@ -51,9 +53,29 @@ class NarrationPanel(QWidget):
         layout.setStretchFactor(self.code, 1)
         self._listing: Pseudocode | None = None
 
-    def show_frame(self, frame: Frame, heading: str) -> None:
+    def show_frame(
+        self,
+        frame: Frame,
+        heading: str,
+        twin: Frame | None = None,
+        names: tuple[str, str] = ("", ""),
+    ) -> None:
+        """Narrate ``frame``; with a ``twin`` (the side-by-side demo's second map), both,
+        each under its map's name, or once when they say the same."""
         self.heading.setText(heading)
-        self.narration.setText(frame.narration)
+        self.narration.setTextFormat(Qt.TextFormat.PlainText if twin is None else
+                                     Qt.TextFormat.RichText)
+        self.engine_line.setVisible(twin is None)  # it traces one map; the words cover both
+        if twin is None:
+            self.narration.setText(frame.narration)
+        elif twin.narration == frame.narration:
+            self.narration.setText(f"<b>Both:</b> {html.escape(frame.narration)}")
+        else:
+            above, below = names
+            self.narration.setText(
+                f"<b>{html.escape(above)}:</b> {html.escape(frame.narration)}<br>"
+                f"<b>{html.escape(below)}:</b> {html.escape(twin.narration)}"
+            )
         self._engine_text = "" if frame.event is None else "engine: " + frame.event.describe()
         self.engine_line.setToolTip(self._engine_text)
         self._elide_engine_line()
