@@ -139,14 +139,16 @@ def test_the_narration_and_pseudocode_follow_the_step(window) -> None:
 
 @pytest.mark.parametrize("name", list(DEMOS))
 def test_the_narration_is_never_clipped(window, qtbot, name: str) -> None:
-    """Every step of every demo, in the 1280x800 window of the screenshots: the wrapped
-    narration and engine line get their full height (the pseudocode list gives way)."""
+    """Every step of every demo, in a 1280x800 window: the wrapped narration and the
+    one-line engine line get their full height (the pseudocode list gives way)."""
     window.set_theme("light")  # the style sheet's narration font, as the app shows it
     window.open_demo(name)
     labels = (window.narration.narration, window.narration.engine_line)
     while window.session.step_forward():
         QApplication.processEvents()
         for label in labels:  # heights include the style sheet's padding
+            if not label.isVisibleTo(window):
+                continue  # the engine line is hidden while two maps are narrated
             needed = label.heightForWidth(label.width())
             assert label.height() >= needed, (label.text(), label.height(), needed)
 

@@ -48,7 +48,8 @@ def test_stepping_moves_the_index_the_picture_and_the_narration() -> None:
     assert (w.op, w.step_in_op) == (0, len(frames[0]) - 1)
     assert w.narration == frames[0][-1].narration
     assert w.play() == w.count and w.session.at_end
-    assert w.code == [] and w.line == -1
+    # at the end: the insert the next put will run, no line lit (as in the desktop app)
+    assert w.code and w.code[0].startswith("put(") and w.line == -1
     w.step()
     assert w.index == w.count  # clamped at the end
     w.index = -5

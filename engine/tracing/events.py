@@ -9,7 +9,7 @@ Location fields: open addressing uses ``slot``; chaining uses ``bucket``, ``grou
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from engine.jsonsafe import encode_key, encode_value
@@ -53,6 +53,8 @@ class TraceEvent:
         out: dict[str, Any] = {"kind": self.kind}
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.metadata.get("omit_default") and value == f.default:
+                continue  # a field added later: older readers and stored bytes unchanged
             if f.name in _KEY_FIELDS:
                 out[f.name] = encode_key(value)
             elif f.name == "keys":
@@ -264,8 +266,10 @@ class MigrateEvent(TraceEvent):
     cursor: int
     keys: tuple[object, ...] = ()
     reason: str = ""
-    batch: int = 0  # a batch's limit: at most this many entries move per operation
-    start: int = 0  # where a batch's cursor began (it ends at ``cursor``)
+    # a batch's limit (at most this many entries move per operation), and where its
+    # cursor began (it ends at ``cursor``); 0 and left out of ``to_dict`` for start and end
+    batch: int = field(default=0, metadata={"omit_default": True})
+    start: int = field(default=0, metadata={"omit_default": True})
 
     def describe(self) -> str:
         if self.phase == "start":
