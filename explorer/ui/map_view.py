@@ -210,12 +210,21 @@ class MapView(QGraphicsView):
         return None
 
     def show_action(self) -> None:
-        """Scroll the action into sight (with a margin), if following; then the overview
-        shows what is in sight."""
+        """Bring the action into sight, if following; then the overview shows what is in
+        sight. An action already in sight (with a margin) moves nothing; one that is not
+        is centred, so a probe walking along scrolls the view once every few steps rather
+        than a little on every step (each scroll repaints the whole view)."""
         if self.follow:
             rect = self.action_rect()
-            if rect is not None:
-                self.ensureVisible(rect, int(_MARGIN), int(_MARGIN))
+            view = self.viewport()
+            if rect is not None and view is not None:
+                shown = self.mapToScene(view.rect()).boundingRect()
+                wanted = rect.adjusted(-_MARGIN, -_MARGIN, _MARGIN, _MARGIN)
+                if not shown.contains(wanted):
+                    if wanted.width() <= shown.width() and wanted.height() <= shown.height():
+                        self.centerOn(rect.center())
+                    else:  # larger than the view: its top left in sight
+                        self.ensureVisible(rect, int(_MARGIN), int(_MARGIN))
         self._update_overview()
 
     def visible_locs(self) -> set[Loc]:
