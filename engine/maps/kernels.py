@@ -5,18 +5,19 @@ Each kernel applies exactly what the generic version would and keeps every count
 ``get``, ``put`` and ``discard`` keep (probe histograms, misses, updates). One inlined
 lookup serves every row: a get ends there, a put of a present key replaces the value in
 place, a delete of a present key removes that entry through the map's own removal
-(``_remove_slot``, ``_unlink``); only an insertion goes through ``_assign``, which may
-rebuild the table, so the kernel then reloads its locals when the key array is a new
-list. Lookups compare keys directly: the keys are str, bytes or int, whose equality
-implies equal hashes, and comparing the stored hash first cost an extra memory access
-per probed slot. Rows are unpacked as ``op, key, value``; a file with its columns in
-another order, and a tracing map, take the generic path. Per row O(1) expected, like
-the operations themselves.
+(``_remove_slot``, ``_unlink``); only an insertion goes through the map (``_assign``,
+``_insert_absent``, ``_insert_new``), which may rebuild the table, so the kernel then
+reloads its locals when the table changed (a new key array for Robin Hood, a new mask
+for chaining, which grows its bucket list in place). Lookups compare keys directly: the
+keys are str, bytes or int, whose equality implies equal hashes, and comparing the
+stored hash first cost an extra memory access per probed slot. Rows are unpacked as
+``op, key, value``; a file with its columns in another order, and a tracing map, take
+the generic path. Per row O(1) expected, like the operations themselves.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zlib import crc32
 
 from engine.maps.batch import OnWrite, RowBatch, apply_rows_generic
@@ -27,7 +28,34 @@ if TYPE_CHECKING:
     from engine.maps.chaining import ChainingMap
     from engine.maps.robinhood import RobinHoodMap
 
-__all__ = ["chaining_rows", "robinhood_rows"]
+__all__ = ["chaining_rows", "find_in_bucket", "robinhood_rows"]
+
+
+def find_in_bucket(chain: list[Any], key: Any, g: int) -> tuple[int, int]:
+    """Look ``key`` (of group ``g``) up in a chaining bucket's flat list
+    (:mod:`engine.maps.chaining`): ``(index of its key in the list, probes)`` on a hit,
+    ``(-1, length of group g's chain)`` on a miss; probes count the keys of group ``g``
+    compared, as a scan of that cell alone would. The chaining map and its kernel share
+    it. O(bucket)."""
+    p = 0
+    for i in range(2, len(chain), 3):
+        gi = chain[i]
+        if gi == g:
+            p += 1
+            if chain[i - 2] == key:
+                return i - 2, p
+        elif gi > g:  # groups are in order: g's chain is behind
+            break
+    return -1, p
+
+
+def _count_gets(hist: list[int], probes0: int, probes1: int) -> None:
+    """Add gets the chaining kernel counted in locals to the get histogram: ``probes0``
+    that compared no key and ``probes1`` that compared one. O(1)."""
+    if probes0:
+        hist[0] += probes0
+    if probes1:
+        hist_add(hist, 1, probes1)
 
 
 def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -> None:
@@ -136,9 +164,11 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
 
 
 def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> None:
-    """The chaining kernel (see the module docstring). A get has its own lookup (most
-    rows: it keeps no position); a put or delete looks its key up once and updates,
-    unlinks or inserts (``_insert_new``) from there."""
+    """The chaining kernel (see the module docstring). Most buckets hold one entry, so
+    the bucket's first key is compared inline (a hit there is the first of its chain) and
+    a lone entry of another key settles a miss by its group; longer buckets go through
+    :func:`engine.maps.chaining.find_in_bucket`. A put or delete then updates, unlinks or
+    inserts (``_insert_new``) from that one lookup."""
     if batch.columns != (0, 1, 2):  # rare: the generic path reads any column order
         apply_rows_generic(m, batch, on_write)
         return
@@ -149,8 +179,9 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
     inline = hashfn is crc32_hash
     hist_get, hist_put = m._hist_get, m._hist_put
     insert_new, unlink = m._insert_new, m._unlink
-    gbits, gshift = m._gbits, m._gshift
-    mask, ckeys, cvals = m._mask, m._ckeys, m._cvals
+    find, gshift = find_in_bucket, m._gshift
+    miss0 = hit1 = miss1 = 0  # gets by outcome and probes (0, 1, 1), counted in locals
+    mask, buckets = m._mask, m._buckets
     crc = crc32
     try:
         for row in batch.rows:
@@ -174,37 +205,39 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                     h = crc(key.encode("utf-8", "surrogatepass"))
             else:
                 h = hashfn(key)
-            c = ((h & mask) << gbits) | (h >> gshift)
-            chain = ckeys[c]
+            b = h & mask
+            chain = buckets[b]
             if op == "get":  # most rows: their own lookup, with no position kept
                 if value:
                     batch.pending = row
                     return
                 n += 1
                 if chain is None:
-                    p = 0
-                    get_misses += 1
-                elif chain[0] == key:  # most chains hold one entry
-                    p = 1
-                elif key in chain:
-                    p = chain.index(key) + 1
+                    miss0 += 1
+                elif chain[0] == key:  # the bucket's first entry: first of its chain
+                    hit1 += 1
+                elif len(chain) == 3:  # one entry, another key: a miss
+                    if chain[2] == h >> gshift:
+                        miss1 += 1
+                    else:
+                        miss0 += 1
                 else:
-                    p = len(chain)
-                    get_misses += 1
-                try:
-                    hist_get[p] += 1
-                except IndexError:
-                    hist_add(hist_get, p)
+                    j, p = find(chain, key, h >> gshift)
+                    if j < 0:
+                        get_misses += 1
+                    try:
+                        hist_get[p] += 1
+                    except IndexError:
+                        hist_add(hist_get, p)
                 continue
             if chain is None:
                 j = -1
                 p = 0
-            elif key in chain:
-                j = chain.index(key)
-                p = j + 1
+            elif chain[0] == key:
+                j = 0
+                p = 1
             else:
-                j = -1
-                p = len(chain)
+                j, p = find(chain, key, h >> gshift)
             if op == "put":
                 if "\0" in value:
                     batch.pending = row
@@ -212,18 +245,22 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                 n += 1
                 puts += 1
                 if j >= 0:
-                    cvals[c][j] = value  # type: ignore[index]
+                    chain[j + 1] = value  # type: ignore[index]
                     updates += 1
-                else:  # an insertion: may grow
-                    insert_new(c, key, h, value)
-                    if ckeys is not m._ckeys:  # rebuilt: a new table
-                        mask, ckeys, cvals = m._mask, m._ckeys, m._cvals
+                else:  # an insertion: may grow, which logs the operation count
+                    if miss0 or hit1 or miss1:
+                        _count_gets(hist_get, miss0, hit1 + miss1)
+                        get_misses += miss0 + miss1
+                        miss0 = hit1 = miss1 = 0
+                    insert_new(b, key, h, value)
+                    if mask != m._mask:  # grown (in place)
+                        mask, buckets = m._mask, m._buckets
                 hist = hist_put
             elif op == "del" and not value:
                 n += 1
                 dels += 1
                 if j >= 0:
-                    unlink(c, j)
+                    unlink(b, j)
                 else:
                     del_misses += 1
                 hist = m._hist_del
@@ -234,10 +271,17 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                 hist[p] += 1
             except IndexError:
                 hist_add(hist, p)
-            if on_write is not None and on_write():
-                return
+            if on_write is not None:
+                if miss0 or hit1 or miss1:  # the hook may log the operation count
+                    _count_gets(hist_get, miss0, hit1 + miss1)
+                    get_misses += miss0 + miss1
+                    miss0 = hit1 = miss1 = 0
+                if on_write():
+                    return
         batch.exhausted = True
     finally:
+        _count_gets(hist_get, miss0, hit1 + miss1)
+        get_misses += miss0 + miss1
         m._get_misses += get_misses
         m._del_misses += del_misses
         m._updates += updates
