@@ -27,7 +27,7 @@ whose entries all go one way moves whole): O(n) at once, amortised O(1).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Any, ClassVar
 from zlib import crc32
 
@@ -304,17 +304,33 @@ class ChainingMap(BaseMap):
         mask = capacity - 1
         hashfn = self._hashfn
         hist = [0]
-        singles = compare_sum = 0  # chains of one entry, counted together at the end
-        for b in range(old_capacity):
-            chain = buckets[b]
-            if chain is None:
-                continue
-            if len(chain) == 3:  # most buckets: one entry
+        singles = pairs = compare_sum = 0  # chains of one and two entries, added at the end
+        for b in compress(range(old_capacity), buckets):  # the non-empty old buckets
+            chain: list[Any] = buckets[b]  # type: ignore[assignment]
+            n = len(chain)
+            if n == 3:  # most buckets: one entry
                 singles += 1
                 nb = hashfn(chain[0]) & mask
                 if nb != b:
                     buckets[nb] = chain
                     buckets[b] = None
+                continue
+            if n == 6:  # most of the others: two entries
+                nb, other = hashfn(chain[0]) & mask, hashfn(chain[3]) & mask
+                if nb == other:
+                    if nb != b:
+                        buckets[nb] = chain
+                        buckets[b] = None
+                    if chain[2] == chain[5]:
+                        pairs += 1
+                    else:
+                        singles += 2
+                else:
+                    buckets[b] = None
+                    buckets[other] = chain[3:]
+                    del chain[3:]
+                    buckets[nb] = chain
+                    singles += 2
                 continue
             dest = [hashfn(key) & mask for key in chain[0::3]]
             nb = dest[0]
@@ -341,10 +357,12 @@ class ChainingMap(BaseMap):
                     compare_sum += _count_chains(hist, part)
         if singles:
             hist_add(hist, 1, singles)
+        if pairs:
+            hist_add(hist, 2, pairs)
         self._mask = mask
         self._limit = self._limit_for(capacity)
         self._chain_hist = hist
-        self._compare_sum = compare_sum + singles
+        self._compare_sum = compare_sum + singles + 3 * pairs
         self._chain_max = len(hist) - 1
         self._resizes += 1
         self._record_structural(

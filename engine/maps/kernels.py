@@ -49,13 +49,15 @@ def find_in_bucket(chain: list[Any], key: Any, g: int) -> tuple[int, int]:
     return -1, p
 
 
-def _count_gets(hist: list[int], probes0: int, probes1: int) -> None:
-    """Add gets the chaining kernel counted in locals to the get histogram: ``probes0``
-    that compared no key and ``probes1`` that compared one. O(1)."""
-    if probes0:
-        hist[0] += probes0
-    if probes1:
-        hist_add(hist, 1, probes1)
+def _count_gets(hist: list[int], *counts: int) -> None:
+    """Add the gets the chaining kernel counted in locals to the get histogram:
+    ``counts[p]`` gets that compared ``p`` keys. O(len(counts))."""
+    for p, count in enumerate(counts):
+        if count:
+            try:
+                hist[p] += count
+            except IndexError:
+                hist_add(hist, p, count)
 
 
 def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -> None:
@@ -180,7 +182,7 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
     hist_get, hist_put = m._hist_get, m._hist_put
     insert_new, unlink = m._insert_new, m._unlink
     find, gshift = find_in_bucket, m._gshift
-    miss0 = hit1 = miss1 = 0  # gets by outcome and probes (0, 1, 1), counted in locals
+    p0 = p1 = p2 = 0  # gets that compared 0, 1 or 2 keys, added to the histogram later
     mask, buckets = m._mask, m._buckets
     crc = crc32
     try:
@@ -213,14 +215,34 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                     return
                 n += 1
                 if chain is None:
-                    miss0 += 1
+                    p0 += 1
+                    get_misses += 1
                 elif chain[0] == key:  # the bucket's first entry: first of its chain
-                    hit1 += 1
+                    p1 += 1
                 elif len(chain) == 3:  # one entry, another key: a miss
                     if chain[2] == h >> gshift:
-                        miss1 += 1
+                        p1 += 1
                     else:
-                        miss0 += 1
+                        p0 += 1
+                    get_misses += 1
+                elif len(chain) == 6:  # two entries, the first another key
+                    g = h >> gshift
+                    if chain[3] == key:  # the second, after one of its group or none
+                        if chain[2] == g:
+                            p2 += 1
+                        else:
+                            p1 += 1
+                    else:  # a miss: it compared the entries of its group
+                        get_misses += 1
+                        if chain[2] == g:
+                            if chain[5] == g:
+                                p2 += 1
+                            else:
+                                p1 += 1
+                        elif chain[5] == g:
+                            p1 += 1
+                        else:
+                            p0 += 1
                 else:
                     j, p = find(chain, key, h >> gshift)
                     if j < 0:
@@ -247,14 +269,25 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                 if j >= 0:
                     chain[j + 1] = value  # type: ignore[index]
                     updates += 1
-                else:  # an insertion: may grow, which logs the operation count
-                    if miss0 or hit1 or miss1:
-                        _count_gets(hist_get, miss0, hit1 + miss1)
-                        get_misses += miss0 + miss1
-                        miss0 = hit1 = miss1 = 0
+                elif m._size >= m._limit:  # an insertion that grows the table first,
+                    if p0 or p1 or p2:  # which logs the operation count
+                        _count_gets(hist_get, p0, p1, p2)
+                        p0 = p1 = p2 = 0
                     insert_new(b, key, h, value)
-                    if mask != m._mask:  # grown (in place)
-                        mask, buckets = m._mask, m._buckets
+                    mask, buckets = m._mask, m._buckets  # grown (in place)
+                elif chain is None:  # most insertions: _append's first case, inlined
+                    buckets[b] = [key, value, h >> gshift]
+                    m._size += 1
+                    chains = m._chain_hist
+                    try:
+                        chains[1] += 1
+                    except IndexError:
+                        hist_add(chains, 1)
+                    m._compare_sum += 1
+                    if not m._chain_max:
+                        m._chain_max = 1
+                else:
+                    insert_new(b, key, h, value)
                 hist = hist_put
             elif op == "del" and not value:
                 n += 1
@@ -272,16 +305,14 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
             except IndexError:
                 hist_add(hist, p)
             if on_write is not None:
-                if miss0 or hit1 or miss1:  # the hook may log the operation count
-                    _count_gets(hist_get, miss0, hit1 + miss1)
-                    get_misses += miss0 + miss1
-                    miss0 = hit1 = miss1 = 0
+                if p0 or p1 or p2:  # the hook may log the operation count
+                    _count_gets(hist_get, p0, p1, p2)
+                    p0 = p1 = p2 = 0
                 if on_write():
                     return
         batch.exhausted = True
     finally:
-        _count_gets(hist_get, miss0, hit1 + miss1)
-        get_misses += miss0 + miss1
+        _count_gets(hist_get, p0, p1, p2)
         m._get_misses += get_misses
         m._del_misses += del_misses
         m._updates += updates
