@@ -224,15 +224,18 @@ class ChainingMap(BaseMap):
         if chain is None:
             buckets[b] = [key, value, g]
         else:
-            for i in range(2, len(chain), 3):
+            i = 2
+            n = len(chain)
+            while i < n:  # as in find_in_bucket
                 gi = chain[i]
                 if gi == g:
                     length += 1
                 elif gi > g:  # the next group's chain starts here
                     chain[i - 2 : i - 2] = (key, value, g)
                     break
+                i += 3
             else:
-                chain.extend((key, value, g))
+                chain += (key, value, g)
         hist = self._chain_hist
         if length > 1:
             hist[length - 1] -= 1

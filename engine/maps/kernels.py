@@ -38,7 +38,9 @@ def find_in_bucket(chain: list[Any], key: Any, g: int) -> tuple[int, int]:
     compared, as a scan of that cell alone would. The chaining map and its kernel share
     it. O(bucket)."""
     p = 0
-    for i in range(2, len(chain), 3):
+    i = 2
+    n = len(chain)
+    while i < n:  # not range(): its objects cost more than the loop on short buckets
         gi = chain[i]
         if gi == g:
             p += 1
@@ -46,6 +48,7 @@ def find_in_bucket(chain: list[Any], key: Any, g: int) -> tuple[int, int]:
                 return i - 2, p
         elif gi > g:  # groups are in order: g's chain is behind
             break
+        i += 3
     return -1, p
 
 
@@ -194,12 +197,27 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                     continue
                 batch.pending = row
                 return
-            if n >= last:
+            # Every check first, each branch short: a comparison followed by a long jump
+            # (EXTENDED_ARG) is not specialised and costs a generic rich comparison.
+            if op == "get":
+                if value:
+                    batch.pending = row
+                    return
+                putting = None
+            elif op == "put":
+                if "\0" in value:
+                    batch.pending = row
+                    return
+                putting = True
+            elif op == "del" and not value:
+                putting = False
+            else:
                 batch.pending = row
                 return
-            if not key or "\0" in key:
+            if n >= last or not key or "\0" in key:
                 batch.pending = row
                 return
+            n += 1
             if inline:  # crc32_hash's str branch, inlined
                 try:
                     h = crc(key.encode())
@@ -209,11 +227,7 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                 h = hashfn(key)
             b = h & mask
             chain = buckets[b]
-            if op == "get":  # most rows: their own lookup, with no position kept
-                if value:
-                    batch.pending = row
-                    return
-                n += 1
+            if putting is None:  # a get, most rows: its own lookup, with no position kept
                 if chain is None:
                     p0 += 1
                     get_misses += 1
@@ -258,13 +272,12 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
             elif chain[0] == key:
                 j = 0
                 p = 1
+            elif len(chain) == 3:  # one entry, another key: a miss
+                j = -1
+                p = 1 if chain[2] == h >> gshift else 0
             else:
                 j, p = find(chain, key, h >> gshift)
-            if op == "put":
-                if "\0" in value:
-                    batch.pending = row
-                    return
-                n += 1
+            if putting:
                 puts += 1
                 if j >= 0:
                     chain[j + 1] = value  # type: ignore[index]
@@ -289,17 +302,13 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                 else:
                     insert_new(b, key, h, value)
                 hist = hist_put
-            elif op == "del" and not value:
-                n += 1
+            else:
                 dels += 1
                 if j >= 0:
                     unlink(b, j)
                 else:
                     del_misses += 1
                 hist = m._hist_del
-            else:
-                batch.pending = row
-                return
             try:  # counted once done, as the single operations count it
                 hist[p] += 1
             except IndexError:
