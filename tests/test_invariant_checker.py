@@ -15,6 +15,7 @@ import pytest
 import engine
 from engine import AdaptiveMap, ChainingMap, InvariantError, RobinHoodMap
 from engine.maps.robinhood import TOMBSTONE
+from engine.store.state import map_from_state, map_to_state
 
 
 def assert_broken(m: engine.BaseMap, invariant: str) -> InvariantError:
@@ -210,13 +211,24 @@ def test_chaining_size_counter_wrong() -> None:
     assert_broken(m, "size-matches")
 
 
-def test_chaining_stale_hash() -> None:
-    """A stored group (the hash's top bits kept with each entry) that is not the key's."""
+def test_chaining_wrong_group() -> None:
+    """A stored group (the hash's top bits kept with each entry, so the cell it sits in)
+    that is not the key's: the entry is in the wrong cell of its bucket."""
     m = _chaining()
     chain = m._buckets[_used_buckets(m)[0]]
     chain[2] = (chain[2] + 1) % m.groups
     chain[2::3] = sorted(chain[2::3])  # still in order: only the group itself is wrong
-    assert_broken(m, "hash-matches-key")
+    assert_broken(m, "entry-in-bucket")
+
+
+def test_chaining_stale_hash_in_a_snapshot() -> None:
+    """A saved hash that is not the key's (its bucket and group bits unchanged): the map
+    keeps no hash to hold it, so loading refuses it under the same invariant."""
+    state = map_to_state(_chaining())
+    state["cells"][0][1][0][1] ^= 1 << 20
+    with pytest.raises(InvariantError) as caught:
+        map_from_state(state)
+    assert caught.value.invariant == "hash-matches-key"
 
 
 def test_chaining_half_empty_cell() -> None:
