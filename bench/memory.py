@@ -89,9 +89,10 @@ raise SystemExit(code)
 
 
 def peak(cmd: list[str], tree: Path = ROOT) -> tuple[int, str]:
-    """Peak RSS (KiB) and stdout of one process, with ``tree`` first on the path."""
+    """Peak RSS (KiB) and stdout of one process run in ``tree`` (``python -c`` puts the
+    working folder first on the path), with ``tree`` on ``PYTHONPATH`` too."""
     env = dict(os.environ, PYTHONPATH=str(tree))
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, cwd=str(tree))
     if proc.returncode != 0:
         raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
     return int(proc.stderr.strip().splitlines()[-1]), proc.stdout
@@ -148,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=str(ROOT / "bench" / ".data"))
     args = parser.parse_args(argv)
 
-    work = Path(args.workdir)
+    work = Path(args.workdir).resolve()
     work.mkdir(parents=True, exist_ok=True)
     trees = [("", ROOT)] + [(f" ({tree.name})", tree.resolve()) for tree in args.against]
     for _, tree in trees:

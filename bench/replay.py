@@ -73,7 +73,8 @@ def run(cmd: list[str]) -> tuple[float, int, str]:
     """Wall time, peak RSS (KiB) and stdout of one process."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    # in ROOT: ``python -c`` puts the working folder first on the path
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, cwd=ROOT)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=str(ROOT / "bench" / ".data"))
     args = parser.parse_args(argv)
 
-    work = Path(args.workdir)
+    work = Path(args.workdir).resolve()
     work.mkdir(parents=True, exist_ok=True)
     ops, space = str(args.ops), str(args.key_space)
     files = {
