@@ -123,6 +123,7 @@ class ChainingMap(BaseMap):
         return self._compare_sum / self._size if self._size else 0.0
 
     def _cell(self, h: int) -> int:
+        """The number of the cell a hash names (``bucket * groups + group``)."""
         return ((h & self._mask) << self._gbits) | (h >> self._gshift)
 
     def _chain_shrank(self, length: int) -> None:

@@ -171,9 +171,11 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
 def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> None:
     """The chaining kernel (see the module docstring). Most buckets hold one entry, so
     the bucket's first key is compared inline (a hit there is the first of its chain) and
-    a lone entry of another key settles a miss by its group; longer buckets go through
-    :func:`engine.maps.chaining.find_in_bucket`. A put or delete then updates, unlinks or
-    inserts (``_insert_new``) from that one lookup."""
+    a lone entry of another key settles a miss by its group; a get also handles a pair
+    of entries inline, and other buckets go through :func:`find_in_bucket`. A put or
+    delete then updates, unlinks or inserts from that one lookup: an insertion into an
+    empty bucket that needs no growth inline (``_append``'s first case), any other
+    through ``_insert_new``."""
     if batch.columns != (0, 1, 2):  # rare: the generic path reads any column order
         apply_rows_generic(m, batch, on_write)
         return
