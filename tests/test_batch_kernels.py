@@ -136,6 +136,31 @@ def test_batches_match_on_growing_tables(factory: MapFactory, seed: int) -> None
     batched.check_invariants()
 
 
+@pytest.mark.parametrize("groups", [1, 2, 4])
+@pytest.mark.parametrize("load", [0.75, 8.0])
+def test_chaining_kernel_on_long_buckets(groups: int, load: float) -> None:
+    """The chaining kernel inlines buckets of one and two entries and the insertion into
+    an empty bucket; a load of 8 keys per bucket also sends most rows through the shared
+    bucket scan. Row for row, the same table, counters and history as single operations,
+    with the adaptive hook's flushes (an ``on_write``) and without."""
+    rng = random.Random(groups * 10 + int(load))
+    rows = []
+    for _ in range(4000):
+        op = rng.choice(["get", "get", "get", "put", "put", "del"])
+        rows.append([op, f"k{rng.randrange(500)}", f"v{rng.randrange(9)}" if op == "put" else ""])
+    options = {"capacity": 1, "groups": groups, "max_load_factor": load}
+    single = engine.create_map("chaining", **options)
+    for row in rows:
+        reference(single, row)
+    for hook in (None, lambda: False):
+        batched = engine.create_map("chaining", **options)
+        batched.apply_rows(RowBatch(iter(rows), stop=1 << 40), hook)
+        assert dumps(batched) == dumps(single)
+        assert batched.stats() == single.stats()
+        assert batched.history() == single.history()
+        batched.check_invariants()
+
+
 @pytest.mark.parametrize("factory", MAP_FACTORIES, ids=[f.id for f in MAP_FACTORIES])
 def test_batch_counts_hits_and_misses(factory: MapFactory) -> None:
     rows = [["put", f"k{i}", str(i)] for i in range(300)]

@@ -15,6 +15,7 @@ import pytest
 import engine
 from engine import AdaptiveMap, ChainingMap, InvariantError, RobinHoodMap
 from engine.maps.robinhood import TOMBSTONE
+from engine.store.state import map_from_state, map_to_state
 
 
 def assert_broken(m: engine.BaseMap, invariant: str) -> InvariantError:
@@ -172,33 +173,34 @@ def _chaining() -> ChainingMap:
     return m
 
 
-def _used_cells(m: ChainingMap) -> list[int]:
-    return [c for c, chain in enumerate(m._ckeys) if chain]
+def _used_buckets(m: ChainingMap) -> list[int]:
+    return [b for b, chain in enumerate(m._buckets) if chain]
 
 
 def test_chaining_entry_in_wrong_bucket() -> None:
-    """A key/value/hash triple moved into a cell its hash does not name."""
+    """An entry (key, value, group) moved into another bucket, its group kept."""
     m = _chaining()
-    src = _used_cells(m)[0]
-    dst = (src + m.groups) % len(m._ckeys)  # same group, next bucket
-    key, value, h = m._ckeys[src].pop(), m._cvals[src].pop(), m._chashes[src].pop()
-    if not m._ckeys[src]:
-        m._ckeys[src] = m._cvals[src] = m._chashes[src] = None
-    if m._ckeys[dst] is None:
-        m._ckeys[dst], m._cvals[dst], m._chashes[dst] = [], [], []
-    m._ckeys[dst].append(key)
-    m._cvals[dst].append(value)
-    m._chashes[dst].append(h)
+    src = _used_buckets(m)[0]
+    dst = (src + 1) % m.capacity
+    chain = m._buckets[src]
+    entry = chain[-3:]
+    del chain[-3:]
+    if not chain:
+        m._buckets[src] = None
+    target = m._buckets[dst]
+    if target is None:
+        m._buckets[dst] = entry
+    else:  # behind the entries of its group and lower ones, so groups stay in order
+        at = next((i for i in range(0, len(target), 3) if target[i + 2] > entry[2]), len(target))
+        target[at:at] = entry
     assert_broken(m, "entry-in-bucket")
 
 
 def test_chaining_duplicate_key() -> None:
     """The same key twice in its (correct) chain."""
     m = _chaining()
-    c = _used_cells(m)[0]
-    m._ckeys[c].append(m._ckeys[c][0])
-    m._cvals[c].append("dup")
-    m._chashes[c].append(m._chashes[c][0])
+    chain = m._buckets[_used_buckets(m)[0]]
+    chain[3:3] = [chain[0], "dup", chain[2]]
     assert_broken(m, "unique-keys")
 
 
@@ -209,18 +211,53 @@ def test_chaining_size_counter_wrong() -> None:
     assert_broken(m, "size-matches")
 
 
-def test_chaining_stale_hash() -> None:
-    """A stored hash that is not the key's (bucket and group bits unchanged)."""
+def test_chaining_wrong_group() -> None:
+    """A stored group (the hash's top bits kept with each entry, so the cell it sits in)
+    that is not the key's: the entry is in the wrong cell of its bucket."""
     m = _chaining()
-    c = _used_cells(m)[0]
-    m._chashes[c][0] ^= 1 << 40
-    assert_broken(m, "hash-matches-key")
+    chain = m._buckets[_used_buckets(m)[0]]
+    chain[2] = (chain[2] + 1) % m.groups
+    chain[2::3] = sorted(chain[2::3])  # still in order: only the group itself is wrong
+    assert_broken(m, "entry-in-bucket")
+
+
+def test_chaining_stale_hash_in_a_snapshot() -> None:
+    """A saved hash that is not the key's (its bucket and group bits unchanged): the map
+    keeps no hash to hold it, so loading refuses it under the same invariant."""
+    state = map_to_state(_chaining())
+    state["cells"][0][1][0][1] ^= 1 << 20
+    with pytest.raises(InvariantError) as caught:
+        map_from_state(state)
+    assert caught.value.invariant == "hash-matches-key"
 
 
 def test_chaining_half_empty_cell() -> None:
-    """A cell with keys but no value list."""
+    """A bucket list that does not hold whole (key, value, group) entries."""
     m = _chaining()
-    m._cvals[_used_cells(m)[0]] = None
+    del m._buckets[_used_buckets(m)[0]][-1]
+    assert_broken(m, "cell-shape")
+
+
+def test_chaining_groups_out_of_order() -> None:
+    """A bucket's chains must follow group order (iteration, layouts and snapshots
+    read them in that order)."""
+    m = ChainingMap(capacity=1, groups=4, max_load_factor=8.0)
+    for i in range(8):
+        m[f"key{i}"] = i
+    chain = m._buckets[0]
+    assert chain is not None and len(set(chain[2::3])) > 1
+    entries = [chain[i : i + 3] for i in range(0, len(chain), 3)]
+    entries.sort(key=lambda e: -e[2])
+    m._buckets[0] = [x for e in entries for x in e]
+    assert_broken(m, "cell-shape")
+
+
+def test_chaining_empty_bucket_list() -> None:
+    """An empty bucket is None, never an empty list."""
+    m = ChainingMap(capacity=16, groups=4)
+    m["a"] = 1
+    m.check_invariants()
+    m._buckets[next(b for b, chain in enumerate(m._buckets) if chain is None)] = []
     assert_broken(m, "cell-shape")
 
 

@@ -57,11 +57,18 @@ def test_chaining_rebuild_equals_appending_entries_again(seed: int) -> None:
     _fill(m, rng)
     capacity = m.capacity * rng.choice([2, 4])
     expected = ChainingMap(capacity, groups=m.groups, max_load_factor=m.max_load_factor)
-    for keys, vals, hashes in zip(m._ckeys, m._cvals, m._chashes, strict=True):
-        for key, value, h in zip(keys or (), vals or (), hashes or (), strict=True):
-            expected._append(expected._cell(h), key, h, value)
-            expected._size += 1
+    for key, value in m._iter_entries():  # cell by cell, each chain in order
+        expected._insert_absent(key, m._hashfn(key), value)
+    mask = capacity - 1
+    whole = {}  # the buckets whose entries all go to one new bucket: the list moves
+    for chain in m._buckets:
+        if chain is not None:
+            dest = {m._hashfn(key) & mask for key in chain[0::3]}
+            if len(dest) == 1:
+                whole[dest.pop()] = chain
     m._rebuild(capacity, "reserve")
     assert json.dumps(m.layout()["buckets"]) == json.dumps(expected.layout()["buckets"])
+    assert m._buckets == expected._buckets  # the flat lists too, entry for entry
     assert _counters(m) == _counters(expected)
     m.check_invariants()
+    assert all(m._buckets[b] is chain for b, chain in whole.items())

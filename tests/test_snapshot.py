@@ -512,6 +512,9 @@ def test_big_map_payload_exceeds_one_chunk() -> None:
 
 FIXTURE_RH = FIXTURES / "snapshot_v1_robinhood.snap"
 FIXTURE_ADAPTIVE = FIXTURES / "snapshot_v1_adaptive_signed.snap"
+#: Written by the engine before the chaining map kept one list per bucket (three parallel
+#: lists per cell, full hashes stored): the encoding did not change, and must not.
+FIXTURE_CHAINING = FIXTURES / "snapshot_v1_chaining.snap"
 
 
 def _fixture_rh_items() -> dict[Any, Any]:
@@ -552,12 +555,33 @@ def _build_fixture_maps() -> tuple[engine.BaseMap, engine.BaseMap]:
     return rh, adaptive
 
 
+def _build_fixture_chaining() -> engine.BaseMap:
+    """Chains of up to three entries in two groups, an unlinked and re-added key (now at
+    the end of its chain), a replaced value, str, bytes and int keys."""
+    m = engine.create_map("chaining", capacity=2, groups=2, max_load_factor=4.0)
+    for i in range(40):
+        m[f"c{i}"] = i
+    for key, value in (
+        (b"raw\x00", [1, (2, None)]),
+        (7, "seven"),
+        (-(2**65), 0.5),
+        ("é🙂", {"d": True}),
+    ):
+        m[key] = value
+    for key in ("c3", "c17", 7):
+        del m[key]
+    m["c3"] = "back"
+    m["c5"] = "replaced"
+    return m
+
+
 def regenerate_fixtures() -> None:
     """Write the v1 fixtures (only when REGENERATE_SNAPSHOT_FIXTURES=1)."""
     rh, adaptive = _build_fixture_maps()
     FIXTURES.mkdir(exist_ok=True)
     save_snapshot(rh, FIXTURE_RH)
     save_snapshot(adaptive, FIXTURE_ADAPTIVE, key=FIXTURE_KEY)
+    save_snapshot(_build_fixture_chaining(), FIXTURE_CHAINING)
 
 
 if os.environ.get("REGENERATE_SNAPSHOT_FIXTURES") == "1":
@@ -596,6 +620,28 @@ def test_v1_fixtures_match_their_recipe() -> None:
     rh, adaptive = _build_fixture_maps()
     assert snapshot_bytes(rh) == FIXTURE_RH.read_bytes()
     assert snapshot_bytes(adaptive, key=FIXTURE_KEY) == FIXTURE_ADAPTIVE.read_bytes()
+    assert snapshot_bytes(_build_fixture_chaining()) == FIXTURE_CHAINING.read_bytes()
+
+
+def test_v1_fixture_chaining_written_before_the_bucket_lists() -> None:
+    """The old storage's snapshot loads into the new one as the same map: the same chains
+    (layout), counters and order, and it saves back to the same bytes."""
+    info = read_snapshot(FIXTURE_CHAINING)
+    assert (info.version, info.kind, info.signed) == (1, "chaining", False)
+    m = info.map
+    m.check_invariants()
+    recipe = _build_fixture_chaining()
+    assert m.layout() == recipe.layout()
+    assert m.stats() == recipe.stats()
+    assert list(m.items()) == list(recipe.items())
+    assert m.stats()["group_length_histogram"] == [[1, 15], [2, 6], [3, 5]]
+    assert snapshot_bytes(m) == FIXTURE_CHAINING.read_bytes()
+    for target in (m, recipe):  # and both go on alike
+        for i in range(60):
+            target[f"more{i}"] = i
+            target.discard(f"c{i}")
+    assert m.layout() == recipe.layout()
+    m.check_invariants()
 
 
 # --------------------------------------------------------------------------- CLI

@@ -512,18 +512,24 @@ class AdaptiveMap(BaseMap):
                 cursor += 1
         else:
             assert isinstance(source, ChainingMap)
-            cells = source._ckeys
+            buckets, gbits, gmask = source._buckets, source._gbits, source.groups - 1
+            hashfn = source._hashfn
             while cursor < positions and len(moved_keys) < batch and budget:
+                b = cursor >> gbits
+                chain = buckets[b]
+                if chain is None:  # this bucket's remaining cells: one visit each
+                    step = min(gmask + 1 - (cursor & gmask), budget)
+                    cursor += step
+                    budget -= step
+                    continue
                 budget -= 1
-                chain = cells[cursor]
-                if chain is None:
+                i = source._cell_front(cursor)
+                if i < 0:
                     cursor += 1
                     continue
-                key = chain[0]
-                value = source._cvals[cursor][0]  # type: ignore[index]
-                h = source._chashes[cursor][0]  # type: ignore[index]
-                source._unlink(cursor, 0)
-                target._insert_absent(key, h, value)
+                key, value = chain[i], chain[i + 1]
+                source._unlink(b, i)
+                target._insert_absent(key, hashfn(key), value)
                 moved_keys.append(key)
         mig.cursor = cursor
         mig.moved += len(moved_keys)
@@ -690,8 +696,7 @@ class AdaptiveMap(BaseMap):
             ]
         else:
             assert isinstance(mig.source, ChainingMap)
-            cells = mig.source._ckeys
-            behind = [i for i in range(min(mig.cursor, len(cells))) if cells[i] is not None]
+            behind = [c for c in mig.source._occupied_cells() if c < mig.cursor]
         if behind:
             raise InvariantError(
                 "cursor-consistent", f"source still holds entries behind the cursor at {behind[:5]}"

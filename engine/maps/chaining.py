@@ -5,19 +5,29 @@ bucket is split into ``groups`` small chains (a power of two), chosen by the has
 bits (of its 32 or 64, :attr:`engine.maps.hashing.HashSpec.bits`): a second hash, separate
 from the bucket's bits in any table of up to ``2**(bits - log2(groups))`` buckets. Keys
 that collide in the low bits, on purpose or by bad luck, still spread over the groups of
-their bucket, so chains stay short unless keys collide in both. A lookup computes
-``cell = bucket * groups + group`` and scans that one chain.
+their bucket, so chains stay short unless keys collide in both. A *cell* is one group of
+one bucket, numbered ``bucket * groups + group``; a lookup scans its key's cell only.
 
-Storage is three flat lists of length ``capacity * groups``: per cell a list of keys, of
-values and of hashes, or ``None`` while the cell is empty. Expected costs at load factor
-a (entries per bucket): a hit compares about 1 + a / (2 * groups) keys, a miss
-a / groups; insert amortised O(1); growth doubles the buckets and re-links every entry:
-O(n) at once, amortised O(1).
+Storage is one list of ``capacity`` buckets, each ``None`` while empty or one flat list
+``[key, value, group, key, value, group, ...]``: the bucket's cells one after another in
+group order, each cell's chain in insertion order. A bucket's list is made by its first
+entry and dropped with its last. Of each hash only the group is kept (a small int, which
+CPython shares); the full hash is recomputed from the key where it is needed (growth,
+:meth:`ChainingMap.layout`, snapshots, the invariant check). A list per bucket rather than
+per cell, and no stored hash, keep the table small: at the default 4 groups and load
+limit 0.75 a table of 100,000 keys has about a million cells, and a pointer per cell
+alone would be 8 MB (12 MB while growing), more than a ``dict`` needs for the whole map.
+
+Expected costs at load factor a (entries per bucket): a hit compares about
+1 + a / (2 * groups) keys, a miss a / groups; insert amortised O(1); growth doubles the
+buckets in place, sending each bucket's entries to itself or to its new twins (a list
+whose entries all go one way moves whole): O(n) at once, amortised O(1).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import compress, repeat
 from typing import Any, ClassVar
 from zlib import crc32
 
@@ -26,7 +36,7 @@ from engine.jsonsafe import encode_key, encode_value
 from engine.maps.base import MISSING, BaseMap
 from engine.maps.batch import OnWrite, RowBatch
 from engine.maps.hashing import HashSpec, crc32_hash
-from engine.maps.kernels import chaining_rows
+from engine.maps.kernels import chaining_rows, find_in_bucket
 from engine.maps.options import chaining_options
 from engine.maps.robinhood import _power_of_two_at_least
 from engine.maps.stats import hist_add, hist_pairs
@@ -42,6 +52,25 @@ from engine.tracing.events import (
 )
 
 __all__ = ["ChainingMap"]
+
+
+def _count_chains(hist: list[int], chain: list[Any]) -> int:
+    """Add the lengths of the group chains in a bucket's list to ``hist``; returns their
+    sum of L(L+1)/2 (the comparisons to find every key). O(bucket)."""
+    total = length = 0
+    current = -1
+    for g in chain[2::3]:
+        if g == current:
+            length += 1
+            continue
+        if length:
+            hist_add(hist, length)
+            total += length * (length + 1) // 2
+        current, length = g, 1
+    if length:
+        hist_add(hist, length)
+        total += length * (length + 1) // 2
+    return total
 
 
 class ChainingMap(BaseMap):
@@ -63,13 +92,10 @@ class ChainingMap(BaseMap):
         self._allocate(_power_of_two_at_least(opts.capacity))
 
     def _allocate(self, capacity: int) -> None:
-        cells = capacity * self._groups
-        self._ckeys: list[list[Any] | None] = [None] * cells
-        self._cvals: list[list[Any] | None] = [None] * cells
-        self._chashes: list[list[int] | None] = [None] * cells
+        self._buckets: list[list[Any] | None] = [None] * capacity
         self._mask = capacity - 1
         self._limit = self._limit_for(capacity)
-        self._chain_hist: list[int] = [0]  # groups by chain length
+        self._chain_hist: list[int] = [0]  # group chains by length
         self._chain_max = 0
         self._compare_sum = 0  # sum over chains of L(L+1)/2: comparisons to find every key
 
@@ -97,6 +123,7 @@ class ChainingMap(BaseMap):
         return self._compare_sum / self._size if self._size else 0.0
 
     def _cell(self, h: int) -> int:
+        """The number of the cell a hash names (``bucket * groups + group``)."""
         return ((h & self._mask) << self._gbits) | (h >> self._gshift)
 
     def _chain_shrank(self, length: int) -> None:
@@ -111,17 +138,15 @@ class ChainingMap(BaseMap):
 
     # ------------------------------------------------------------------ raw (fast) path
     def _lookup(self, key: Any, h: int) -> Any:
-        c = ((h & self._mask) << self._gbits) | (h >> self._gshift)
-        chain = self._ckeys[c]
+        chain = self._buckets[h & self._mask]
         if chain is None:
             self._probes = 0
             return MISSING
-        if key in chain:  # a C-speed scan; index() then finds the position
-            j = chain.index(key)
-            self._probes = j + 1
-            return self._cvals[c][j]  # type: ignore[index]
-        self._probes = len(chain)
-        return MISSING
+        if chain[0] == key:  # the bucket's first entry is its group's first
+            self._probes = 1
+            return chain[1]
+        j, self._probes = find_in_bucket(chain, key, h >> self._gshift)
+        return MISSING if j < 0 else chain[j + 1]
 
     def get(self, key: Any, default: Any = None) -> Any:
         """Look ``key`` up; ``default`` when missing. The untraced path is inlined here
@@ -136,36 +161,27 @@ class ChainingMap(BaseMap):
                 h = crc32(key.encode("utf-8", "surrogatepass"))
         else:
             h = self._hashfn(key)
-        c = ((h & self._mask) << self._gbits) | (h >> self._gshift)
-        chain = self._ckeys[c]
+        chain = self._buckets[h & self._mask]
         hist = self._hist_get
-        if chain is not None and key in chain:
-            j = chain.index(key)
-            try:
-                hist[j + 1] += 1
-            except IndexError:
-                hist_add(hist, j + 1)
-            return self._cvals[c][j]  # type: ignore[index]
-        probes = 0 if chain is None else len(chain)
+        if chain is None:
+            p = 0
+        else:
+            if chain[0] == key:
+                j, p = 0, 1
+            else:
+                j, p = find_in_bucket(chain, key, h >> self._gshift)
+            if j >= 0:
+                try:
+                    hist[p] += 1
+                except IndexError:
+                    hist_add(hist, p)
+                return chain[j + 1]
         try:
-            hist[probes] += 1
+            hist[p] += 1
         except IndexError:
-            hist_add(hist, probes)
+            hist_add(hist, p)
         self._get_misses += 1
         return default
-
-    def _position(self, key: Any, c: int) -> int:
-        """Index of ``key`` in cell ``c``'s chain or -1; sets the probe count."""
-        chain = self._ckeys[c]
-        if chain is None:
-            self._probes = 0
-            return -1
-        if key in chain:
-            j = chain.index(key)
-            self._probes = j + 1
-            return j
-        self._probes = len(chain)
-        return -1
 
     def apply_rows(self, batch: RowBatch, on_write: OnWrite | None = None) -> None:
         """Apply workload rows (:mod:`engine.maps.batch`) with the inlined kernel of
@@ -176,42 +192,51 @@ class ChainingMap(BaseMap):
             chaining_rows(self, batch, on_write)
 
     def _assign(self, key: Any, h: int, value: Any) -> bool:
-        c = ((h & self._mask) << self._gbits) | (h >> self._gshift)
-        chain = self._ckeys[c]
-        if chain is not None:
-            if key in chain:
-                j = chain.index(key)
-                self._probes = j + 1
-                self._cvals[c][j] = value  # type: ignore[index]
-                return False
-            self._probes = len(chain)
-        else:
+        b = h & self._mask
+        chain = self._buckets[b]
+        if chain is None:
             self._probes = 0
-        self._insert_new(c, key, h, value)
+        else:
+            if chain[0] == key:
+                j, self._probes = 0, 1
+            else:
+                j, self._probes = find_in_bucket(chain, key, h >> self._gshift)
+            if j >= 0:
+                chain[j + 1] = value
+                return False
+        self._insert_new(b, key, h, value)
         return True
 
-    def _insert_new(self, c: int, key: Any, h: int, value: Any) -> None:
-        """Add a key known to be absent, whose cell is ``c`` at the current size: grows
+    def _insert_new(self, b: int, key: Any, h: int, value: Any) -> None:
+        """Add a key known to be absent, whose bucket is ``b`` at the current size: grows
         first when full. O(1) amortised."""
         if self._size >= self._limit:
             self._grow()
-            c = ((h & self._mask) << self._gbits) | (h >> self._gshift)
-        self._append(c, key, h, value)
+            b = h & self._mask
+        self._append(b, key, h >> self._gshift, value)
         self._size += 1
 
-    def _append(self, c: int, key: Any, h: int, value: Any) -> None:
-        """Add an entry at the end of cell ``c``'s chain, keeping the chain counters. O(1)."""
-        chain = self._ckeys[c]
+    def _append(self, b: int, key: Any, g: int, value: Any) -> int:
+        """Add an entry at the end of group ``g``'s chain in bucket ``b``, keeping the chain
+        counters; returns the chain's new length. O(bucket)."""
+        buckets = self._buckets
+        chain = buckets[b]
+        length = 1
         if chain is None:
-            self._ckeys[c] = [key]
-            self._cvals[c] = [value]
-            self._chashes[c] = [h]
-            length = 1
+            buckets[b] = [key, value, g]
         else:
-            chain.append(key)
-            self._cvals[c].append(value)  # type: ignore[union-attr]
-            self._chashes[c].append(h)  # type: ignore[union-attr]
-            length = len(chain)
+            i = 2
+            n = len(chain)
+            while i < n:  # as in find_in_bucket
+                gi = chain[i]
+                if gi == g:
+                    length += 1
+                elif gi > g:  # the next group's chain starts here
+                    chain[i - 2 : i - 2] = (key, value, g)
+                    break
+                i += 3
+            else:
+                chain += (key, value, g)
         hist = self._chain_hist
         if length > 1:
             hist[length - 1] -= 1
@@ -222,32 +247,41 @@ class ChainingMap(BaseMap):
         self._compare_sum += length
         if length > self._chain_max:
             self._chain_max = length
+        return length
 
     def _insert_absent(self, key: Any, h: int, value: Any) -> None:
         if self._size >= self._limit:
             self._grow()
-        self._append(((h & self._mask) << self._gbits) | (h >> self._gshift), key, h, value)
+        self._append(h & self._mask, key, h >> self._gshift, value)
         self._size += 1
 
     def _discard(self, key: Any, h: int) -> bool:
-        c = ((h & self._mask) << self._gbits) | (h >> self._gshift)
-        j = self._position(key, c)
+        b = h & self._mask
+        chain = self._buckets[b]
+        if chain is None:
+            self._probes = 0
+            return False
+        if chain[0] == key:
+            j, self._probes = 0, 1
+        else:
+            j, self._probes = find_in_bucket(chain, key, h >> self._gshift)
         if j < 0:
             return False
-        self._unlink(c, j)
+        self._unlink(b, j)
         return True
 
-    def _unlink(self, c: int, j: int) -> None:
-        """Remove entry ``j`` of cell ``c``, keeping the rest of the chain in order."""
-        chain = self._ckeys[c]
+    def _unlink(self, b: int, j: int) -> None:
+        """Remove the entry at index ``j`` of bucket ``b``'s list, keeping the rest of its
+        chain in order. O(bucket)."""
+        chain = self._buckets[b]
         assert chain is not None
-        remaining = len(chain) - 1
-        if remaining:
-            del chain[j]
-            del self._cvals[c][j]  # type: ignore[union-attr]
-            del self._chashes[c][j]  # type: ignore[union-attr]
+        if len(chain) == 3:
+            self._buckets[b] = None
+            remaining = 0
         else:
-            self._ckeys[c] = self._cvals[c] = self._chashes[c] = None
+            g = chain[j + 2]
+            del chain[j : j + 3]
+            remaining = chain[2::3].count(g)
         self._chain_shrank(remaining)
         self._size -= 1
 
@@ -262,37 +296,77 @@ class ChainingMap(BaseMap):
         return max(1, int(capacity * self._max_load))
 
     def _rebuild(self, capacity: int, reason: str) -> None:
-        """Re-link every entry into ``capacity`` buckets, cell by cell, as :meth:`_append`
-        would (the same chains and counters), with the table in locals. O(n + cells)."""
+        """Grow to ``capacity`` buckets in place: the bucket list is extended and each old
+        bucket's entries stay or go to a new bucket with the same low bits, in order (each
+        new chain is part of one old chain, so the chains are what appending every entry
+        again would make). A bucket whose entries all go one way moves as one list; the
+        counters are recounted. O(n + capacity)."""
         old_capacity = self._mask + 1
-        old = (self._ckeys, self._cvals, self._chashes)
-        self._allocate(capacity)
-        ckeys, cvals, chashes = self._ckeys, self._cvals, self._chashes
-        mask, gbits, gshift = self._mask, self._gbits, self._gshift
-        hist = self._chain_hist
-        compare_sum = 0
-        for keys, vals, hashes in zip(*old, strict=True):
-            if keys is None:
+        assert capacity > old_capacity
+        buckets = self._buckets
+        buckets.extend(repeat(None, capacity - old_capacity))
+        mask = capacity - 1
+        hashfn = self._hashfn
+        hist = [0]
+        singles = pairs = compare_sum = 0  # chains of one and two entries, added at the end
+        for b in compress(range(old_capacity), buckets):  # the non-empty old buckets
+            chain: list[Any] = buckets[b]  # type: ignore[assignment]
+            n = len(chain)
+            if n == 3:  # most buckets: one entry
+                singles += 1
+                nb = hashfn(chain[0]) & mask
+                if nb != b:
+                    buckets[nb] = chain
+                    buckets[b] = None
                 continue
-            assert vals is not None and hashes is not None
-            for key, value, h in zip(keys, vals, hashes, strict=True):
-                c = ((h & mask) << gbits) | (h >> gshift)
-                chain = ckeys[c]
-                if chain is None:
-                    ckeys[c], cvals[c], chashes[c] = [key], [value], [h]
-                    length = 1
+            if n == 6:  # most of the others: two entries
+                nb, other = hashfn(chain[0]) & mask, hashfn(chain[3]) & mask
+                if nb == other:
+                    if nb != b:
+                        buckets[nb] = chain
+                        buckets[b] = None
+                    if chain[2] == chain[5]:
+                        pairs += 1
+                    else:
+                        singles += 2
                 else:
-                    chain.append(key)
-                    cvals[c].append(value)  # type: ignore[union-attr]
-                    chashes[c].append(h)  # type: ignore[union-attr]
-                    length = len(chain)
-                    hist[length - 1] -= 1
-                try:
-                    hist[length] += 1
-                except IndexError:
-                    hist_add(hist, length)
-                compare_sum += length
-        self._compare_sum = compare_sum
+                    buckets[b] = None
+                    buckets[other] = chain[3:]
+                    del chain[3:]
+                    buckets[nb] = chain
+                    singles += 2
+                continue
+            dest = [hashfn(key) & mask for key in chain[0::3]]
+            nb = dest[0]
+            if dest.count(nb) == len(dest):  # all one way: the list moves whole
+                if nb != b:
+                    buckets[nb] = chain
+                    buckets[b] = None
+                parts = [chain]
+            else:
+                buckets[b] = None
+                split: dict[int, list[Any]] = {}
+                for i, nb in enumerate(dest):
+                    part = split.get(nb)
+                    if part is None:
+                        split[nb] = buckets[nb] = chain[3 * i : 3 * i + 3]
+                    else:
+                        part.extend(chain[3 * i : 3 * i + 3])
+                parts = list(split.values())
+            for part in parts:
+                marks = part[2::3]
+                if len(set(marks)) == len(marks):  # one entry per chain
+                    singles += len(marks)
+                else:
+                    compare_sum += _count_chains(hist, part)
+        if singles:
+            hist_add(hist, 1, singles)
+        if pairs:
+            hist_add(hist, 2, pairs)
+        self._mask = mask
+        self._limit = self._limit_for(capacity)
+        self._chain_hist = hist
+        self._compare_sum = compare_sum + singles + 3 * pairs
         self._chain_max = len(hist) - 1
         self._resizes += 1
         self._record_structural(
@@ -314,9 +388,28 @@ class ChainingMap(BaseMap):
             self._rebuild(capacity, "reserve")
 
     def clear(self) -> None:
-        """Remove everything and return to the smallest table. O(cells)."""
+        """Remove everything and return to the smallest table. O(capacity)."""
         self._allocate(min(8, self._mask + 1))
         self._size = 0
+
+    # ------------------------------------------------------------------ cells
+    def _cell_front(self, c: int) -> int:
+        """Index in its bucket's list of cell ``c``'s first entry, or -1 when the cell is
+        empty. O(bucket)."""
+        chain = self._buckets[c >> self._gbits]
+        if chain is None:
+            return -1
+        groups = chain[2::3]
+        g = c & (self._groups - 1)
+        return 3 * groups.index(g) if g in groups else -1
+
+    def _occupied_cells(self) -> Iterator[int]:
+        """The numbers of the non-empty cells, in order. O(capacity + n)."""
+        gbits = self._gbits
+        for b, chain in enumerate(self._buckets):
+            if chain is not None:
+                for g in sorted(set(chain[2::3])):
+                    yield (b << gbits) | g
 
     # ------------------------------------------------------------------ traced twins
     def _hash_event(self, key: Any, h: int) -> HashEvent:
@@ -331,11 +424,13 @@ class ChainingMap(BaseMap):
         )
 
     def _traced_position(self, key: Any, h: int, tr: list[TraceEvent]) -> tuple[int, int]:
-        """Traced twin of :meth:`_position`; returns (cell, index or -1)."""
-        c = self._cell(h)
+        """Traced twin of the lookup: walks the key's cell, one probe and one comparison
+        per entry; returns (bucket, index of the key in the bucket's list or -1) and sets
+        the probe count (the hit's position in its chain is ``probes - 1``)."""
         bucket, group = h & self._mask, h >> self._gshift
-        chain = self._ckeys[c] or []
-        if not chain:
+        chain = self._buckets[bucket] or []
+        cell = [i for i in range(0, len(chain), 3) if chain[i + 2] == group]
+        if not cell:
             tr.append(
                 ProbeEvent(
                     table=self.kind,
@@ -346,7 +441,7 @@ class ChainingMap(BaseMap):
                     position=0,
                 )
             )
-        for j, k in enumerate(chain):
+        for j, i in enumerate(cell):
             tr.append(
                 ProbeEvent(
                     table=self.kind,
@@ -357,6 +452,7 @@ class ChainingMap(BaseMap):
                     position=j,
                 )
             )
+            k = chain[i]
             equal = k is key or k == key
             tr.append(
                 CompareEvent(
@@ -371,15 +467,15 @@ class ChainingMap(BaseMap):
             )
             if equal:
                 self._probes = j + 1
-                return c, j
-        self._probes = len(chain)
-        return c, -1
+                return bucket, i
+        self._probes = len(cell)
+        return bucket, -1
 
     def _traced_lookup_hashed(self, key: Any, h: int, tr: list[TraceEvent]) -> Any:
         """Traced twin of :meth:`_lookup`, from the hash event on."""
         tr.append(self._hash_event(key, h))
-        c, j = self._traced_position(key, h, tr)
-        return MISSING if j < 0 else self._cvals[c][j]  # type: ignore[index]
+        b, i = self._traced_position(key, h, tr)
+        return MISSING if i < 0 else self._buckets[b][i + 1]  # type: ignore[index]
 
     def _traced_lookup(self, key: Any, tr: list[TraceEvent]) -> Any:
         value = self._traced_lookup_hashed(key, self._hashfn(key), tr)
@@ -406,21 +502,20 @@ class ChainingMap(BaseMap):
     def _traced_assign_hashed(self, key: Any, h: int, value: Any, tr: list[TraceEvent]) -> bool:
         """Traced twin of :meth:`_assign` (also used by the adaptive map)."""
         tr.append(self._hash_event(key, h))
-        c, j = self._traced_position(key, h, tr)
-        if j >= 0:
-            self._cvals[c][j] = value  # type: ignore[index]
-            tr.append(self._place_event(key, value, h, j, replaced=True))
+        b, i = self._traced_position(key, h, tr)
+        if i >= 0:
+            self._buckets[b][i + 1] = value  # type: ignore[index]
+            tr.append(self._place_event(key, value, h, self._probes - 1, replaced=True))
             return False
         probes = self._probes
         if self._size >= self._limit:
             self._grow()
             tr.append(self._hash_event(key, h))
-            c = self._cell(h)
-        position = len(self._ckeys[c] or ())
-        self._append(c, key, h, value)
+            b = h & self._mask
+        length = self._append(b, key, h >> self._gshift, value)
         self._size += 1
         self._probes = probes
-        tr.append(self._place_event(key, value, h, position, replaced=False))
+        tr.append(self._place_event(key, value, h, length - 1, replaced=False))
         return True
 
     def _place_event(
@@ -444,47 +539,46 @@ class ChainingMap(BaseMap):
     def _traced_discard_hashed(self, key: Any, h: int, tr: list[TraceEvent]) -> bool:
         """Traced twin of :meth:`_discard` (also used by the adaptive map)."""
         tr.append(self._hash_event(key, h))
-        c, j = self._traced_position(key, h, tr)
-        if j < 0:
+        b, i = self._traced_position(key, h, tr)
+        if i < 0:
             return False
         tr.append(
             RemoveEvent(
                 table=self.kind,
                 key=key,
-                bucket=h & self._mask,
+                bucket=b,
                 group=h >> self._gshift,
-                position=j,
+                position=self._probes - 1,
             )
         )
-        self._unlink(c, j)
+        self._unlink(b, i)
         return True
 
     # ------------------------------------------------------------------ introspection
     def _iter_entries(self) -> Iterator[tuple[Any, Any]]:
-        for keys, vals in zip(self._ckeys, self._cvals, strict=True):
-            if keys is not None:
-                yield from zip(keys, vals, strict=True)  # type: ignore[arg-type]
+        for chain in self._buckets:
+            if chain is not None:
+                yield from zip(chain[0::3], chain[1::3], strict=True)
 
     def layout(self) -> dict[str, Any]:
         """Buckets in order, each a list of ``groups`` chains of entries
         (``key``, ``value``, ``hash``). O(capacity * groups + n)."""
-        g = self._groups
-        cvals, chashes = self._cvals, self._chashes
-        # One pass over the cells (most are empty), then slice them into buckets.
-        cells: list[list[dict[str, Any]]] = [
-            []
-            if keys is None
-            else [
-                {"key": encode_key(k), "value": encode_value(v), "hash": h}
-                for k, v, h in zip(keys, cvals[c], chashes[c], strict=True)  # type: ignore[arg-type]
-            ]
-            for c, keys in enumerate(self._ckeys)
-        ]
-        buckets = [cells[start : start + g] for start in range(0, len(cells), g)]
+        groups = range(self._groups)
+        hashfn = self._hashfn
+        buckets: list[list[list[dict[str, Any]]]] = []
+        for chain in self._buckets:
+            cells: list[list[dict[str, Any]]] = [[] for _ in groups]
+            if chain is not None:
+                for i in range(0, len(chain), 3):
+                    key = chain[i]
+                    entry = {"key": encode_key(key), "value": encode_value(chain[i + 1])}
+                    entry["hash"] = hashfn(key)
+                    cells[chain[i + 2]].append(entry)
+            buckets.append(cells)
         return {
             "kind": self.kind,
             "capacity": self._mask + 1,
-            "groups": g,
+            "groups": self._groups,
             "size": self._size,
             "max_load_factor": self._max_load,
             "hash": self._hash_spec.to_dict(),
@@ -506,44 +600,39 @@ class ChainingMap(BaseMap):
         }
 
     def check_invariants(self) -> None:
-        """Raise :class:`InvariantError` naming the first broken invariant. O(cells + n)."""
+        """Raise :class:`InvariantError` naming the first broken invariant. O(capacity + n)."""
         capacity = self._mask + 1
-        cells = capacity * self._groups
-        if capacity & (capacity - 1) or not (
-            len(self._ckeys) == len(self._cvals) == len(self._chashes) == cells
-        ):
-            raise InvariantError("table-shape", f"cell arrays do not all have {cells} cells")
+        buckets = self._buckets
+        if capacity & (capacity - 1) or len(buckets) != capacity:
+            raise InvariantError("table-shape", f"the bucket list does not have {capacity} buckets")
+        hashfn, gshift, groups = self._hashfn, self._gshift, self._groups
         seen: set[Any] = set()
         live = compare_sum = 0
         chain_hist: list[int] = [0]
-        for c in range(cells):
-            keys, vals, hashes = self._ckeys[c], self._cvals[c], self._chashes[c]
-            if keys is None:
-                if vals is not None or hashes is not None:
-                    raise InvariantError("cell-shape", f"cell {c} is half empty")
+        for b, chain in enumerate(buckets):
+            if chain is None:
                 continue
-            if vals is None or hashes is None or not (len(keys) == len(vals) == len(hashes)):
-                raise InvariantError("cell-shape", f"cell {c} has lists of different lengths")
-            if not keys:
-                raise InvariantError("cell-shape", f"cell {c} holds an empty chain")
-            for j, (key, h) in enumerate(zip(keys, hashes, strict=True)):
-                if self._hashfn(key) != h:
-                    raise InvariantError(
-                        "hash-matches-key", f"cell {c}[{j}]: stale hash for {key!r}"
-                    )
-                if self._cell(h) != c:
+            if type(chain) is not list or not chain or len(chain) % 3:
+                raise InvariantError("cell-shape", f"bucket {b} does not hold whole entries")
+            marks = chain[2::3]
+            if any(type(g) is not int or not 0 <= g < groups for g in marks) or marks != sorted(
+                marks
+            ):
+                raise InvariantError("cell-shape", f"bucket {b}: groups out of range or order")
+            for i in range(0, len(chain), 3):
+                key, g = chain[i], chain[i + 2]
+                h = hashfn(key)  # no hash is stored: the stored group is where it sits
+                if h & self._mask != b or h >> gshift != g:
                     raise InvariantError(
                         "entry-in-bucket",
-                        f"{key!r} sits in bucket {c >> self._gbits} group "
-                        f"{c & (self._groups - 1)} but hashes to bucket {h & self._mask} "
-                        f"group {h >> self._gshift}",
+                        f"{key!r} sits in bucket {b} group {g} but hashes to bucket "
+                        f"{h & self._mask} group {h >> gshift}",
                     )
                 if key in seen:
                     raise InvariantError("unique-keys", f"key {key!r} is stored twice")
                 seen.add(key)
-            live += len(keys)
-            compare_sum += len(keys) * (len(keys) + 1) // 2
-            hist_add(chain_hist, len(keys))
+            live += len(marks)
+            compare_sum += _count_chains(chain_hist, chain)
         if live != self._size:
             raise InvariantError("size-matches", f"{live} entries but size says {self._size}")
         if live > self._limit:
@@ -563,9 +652,7 @@ class ChainingMap(BaseMap):
         """An independent map with the same layout, counters and hash (values shared). O(n)."""
         clone = object.__new__(ChainingMap)
         clone.__dict__.update(self.__dict__)
-        for name in ("_ckeys", "_cvals", "_chashes"):
-            cells = getattr(self, name)
-            setattr(clone, name, [None if cell is None else list(cell) for cell in cells])
+        clone._buckets = [None if chain is None else chain[:] for chain in self._buckets]
         for name in ("_chain_hist", "_hist_get", "_hist_put", "_hist_del"):
             setattr(clone, name, list(getattr(self, name)))
         clone._history = type(self._history)(self._history, maxlen=self._history.maxlen)

@@ -5,18 +5,19 @@ Each kernel applies exactly what the generic version would and keeps every count
 ``get``, ``put`` and ``discard`` keep (probe histograms, misses, updates). One inlined
 lookup serves every row: a get ends there, a put of a present key replaces the value in
 place, a delete of a present key removes that entry through the map's own removal
-(``_remove_slot``, ``_unlink``); only an insertion goes through ``_assign``, which may
-rebuild the table, so the kernel then reloads its locals when the key array is a new
-list. Lookups compare keys directly: the keys are str, bytes or int, whose equality
-implies equal hashes, and comparing the stored hash first cost an extra memory access
-per probed slot. Rows are unpacked as ``op, key, value``; a file with its columns in
-another order, and a tracing map, take the generic path. Per row O(1) expected, like
-the operations themselves.
+(``_remove_slot``, ``_unlink``); only an insertion goes through the map (``_assign``,
+``_insert_absent``, ``_insert_new``), which may rebuild the table, so the kernel then
+reloads its locals when the table changed (a new key array for Robin Hood, a new mask
+for chaining, which grows its bucket list in place). Lookups compare keys directly: the
+keys are str, bytes or int, whose equality implies equal hashes, and comparing the
+stored hash first cost an extra memory access per probed slot. Rows are unpacked as
+``op, key, value``; a file with its columns in another order, and a tracing map, take
+the generic path. Per row O(1) expected, like the operations themselves.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zlib import crc32
 
 from engine.maps.batch import OnWrite, RowBatch, apply_rows_generic
@@ -27,7 +28,39 @@ if TYPE_CHECKING:
     from engine.maps.chaining import ChainingMap
     from engine.maps.robinhood import RobinHoodMap
 
-__all__ = ["chaining_rows", "robinhood_rows"]
+__all__ = ["chaining_rows", "find_in_bucket", "robinhood_rows"]
+
+
+def find_in_bucket(chain: list[Any], key: Any, g: int) -> tuple[int, int]:
+    """Look ``key`` (of group ``g``) up in a chaining bucket's flat list
+    (:mod:`engine.maps.chaining`): ``(index of its key in the list, probes)`` on a hit,
+    ``(-1, length of group g's chain)`` on a miss; probes count the keys of group ``g``
+    compared, as a scan of that cell alone would. The chaining map and its kernel share
+    it. O(bucket)."""
+    p = 0
+    i = 2
+    n = len(chain)
+    while i < n:  # not range(): its objects cost more than the loop on short buckets
+        gi = chain[i]
+        if gi == g:
+            p += 1
+            if chain[i - 2] == key:
+                return i - 2, p
+        elif gi > g:  # groups are in order: g's chain is behind
+            break
+        i += 3
+    return -1, p
+
+
+def _count_gets(hist: list[int], *counts: int) -> None:
+    """Add the gets the chaining kernel counted in locals to the get histogram:
+    ``counts[p]`` gets that compared ``p`` keys. O(len(counts))."""
+    for p, count in enumerate(counts):
+        if count:
+            try:
+                hist[p] += count
+            except IndexError:
+                hist_add(hist, p, count)
 
 
 def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -> None:
@@ -136,9 +169,13 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
 
 
 def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> None:
-    """The chaining kernel (see the module docstring). A get has its own lookup (most
-    rows: it keeps no position); a put or delete looks its key up once and updates,
-    unlinks or inserts (``_insert_new``) from there."""
+    """The chaining kernel (see the module docstring). Most buckets hold one entry, so
+    the bucket's first key is compared inline (a hit there is the first of its chain) and
+    a lone entry of another key settles a miss by its group; a get also handles a pair
+    of entries inline, and other buckets go through :func:`find_in_bucket`. A put or
+    delete then updates, unlinks or inserts from that one lookup: an insertion into an
+    empty bucket that needs no growth inline (``_append``'s first case), any other
+    through ``_insert_new``."""
     if batch.columns != (0, 1, 2):  # rare: the generic path reads any column order
         apply_rows_generic(m, batch, on_write)
         return
@@ -149,8 +186,9 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
     inline = hashfn is crc32_hash
     hist_get, hist_put = m._hist_get, m._hist_put
     insert_new, unlink = m._insert_new, m._unlink
-    gbits, gshift = m._gbits, m._gshift
-    mask, ckeys, cvals = m._mask, m._ckeys, m._cvals
+    find, gshift = find_in_bucket, m._gshift
+    p0 = p1 = p2 = 0  # gets that compared 0, 1 or 2 keys, added to the histogram later
+    mask, buckets = m._mask, m._buckets
     crc = crc32
     try:
         for row in batch.rows:
@@ -161,12 +199,27 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                     continue
                 batch.pending = row
                 return
-            if n >= last:
+            # Every check first, each branch short: a comparison followed by a long jump
+            # (EXTENDED_ARG) is not specialised and costs a generic rich comparison.
+            if op == "get":
+                if value:
+                    batch.pending = row
+                    return
+                putting = None
+            elif op == "put":
+                if "\0" in value:
+                    batch.pending = row
+                    return
+                putting = True
+            elif op == "del" and not value:
+                putting = False
+            else:
                 batch.pending = row
                 return
-            if not key or "\0" in key:
+            if n >= last or not key or "\0" in key:
                 batch.pending = row
                 return
+            n += 1
             if inline:  # crc32_hash's str branch, inlined
                 try:
                     h = crc(key.encode())
@@ -174,70 +227,103 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                     h = crc(key.encode("utf-8", "surrogatepass"))
             else:
                 h = hashfn(key)
-            c = ((h & mask) << gbits) | (h >> gshift)
-            chain = ckeys[c]
-            if op == "get":  # most rows: their own lookup, with no position kept
-                if value:
-                    batch.pending = row
-                    return
-                n += 1
+            b = h & mask
+            chain = buckets[b]
+            if putting is None:  # a get, most rows: its own lookup, with no position kept
                 if chain is None:
-                    p = 0
+                    p0 += 1
                     get_misses += 1
-                elif chain[0] == key:  # most chains hold one entry
-                    p = 1
-                elif key in chain:
-                    p = chain.index(key) + 1
+                elif chain[0] == key:  # the bucket's first entry: first of its chain
+                    p1 += 1
+                elif len(chain) == 3:  # one entry, another key: a miss
+                    if chain[2] == h >> gshift:
+                        p1 += 1
+                    else:
+                        p0 += 1
+                    get_misses += 1
+                elif len(chain) == 6:  # two entries, the first another key
+                    g = h >> gshift
+                    if chain[3] == key:  # the second, after one of its group or none
+                        if chain[2] == g:
+                            p2 += 1
+                        else:
+                            p1 += 1
+                    else:  # a miss: it compared the entries of its group
+                        get_misses += 1
+                        if chain[2] == g:
+                            if chain[5] == g:
+                                p2 += 1
+                            else:
+                                p1 += 1
+                        elif chain[5] == g:
+                            p1 += 1
+                        else:
+                            p0 += 1
                 else:
-                    p = len(chain)
-                    get_misses += 1
-                try:
-                    hist_get[p] += 1
-                except IndexError:
-                    hist_add(hist_get, p)
+                    j, p = find(chain, key, h >> gshift)
+                    if j < 0:
+                        get_misses += 1
+                    try:
+                        hist_get[p] += 1
+                    except IndexError:
+                        hist_add(hist_get, p)
                 continue
             if chain is None:
                 j = -1
                 p = 0
-            elif key in chain:
-                j = chain.index(key)
-                p = j + 1
-            else:
+            elif chain[0] == key:
+                j = 0
+                p = 1
+            elif len(chain) == 3:  # one entry, another key: a miss
                 j = -1
-                p = len(chain)
-            if op == "put":
-                if "\0" in value:
-                    batch.pending = row
-                    return
-                n += 1
+                p = 1 if chain[2] == h >> gshift else 0
+            else:
+                j, p = find(chain, key, h >> gshift)
+            if putting:
                 puts += 1
                 if j >= 0:
-                    cvals[c][j] = value  # type: ignore[index]
+                    chain[j + 1] = value  # type: ignore[index]
                     updates += 1
-                else:  # an insertion: may grow
-                    insert_new(c, key, h, value)
-                    if ckeys is not m._ckeys:  # rebuilt: a new table
-                        mask, ckeys, cvals = m._mask, m._ckeys, m._cvals
+                elif m._size >= m._limit:  # an insertion that grows the table first,
+                    if p0 or p1 or p2:  # which logs the operation count
+                        _count_gets(hist_get, p0, p1, p2)
+                        p0 = p1 = p2 = 0
+                    insert_new(b, key, h, value)
+                    mask, buckets = m._mask, m._buckets  # grown (in place)
+                elif chain is None:  # most insertions: _append's first case, inlined
+                    buckets[b] = [key, value, h >> gshift]
+                    m._size += 1
+                    chains = m._chain_hist
+                    try:
+                        chains[1] += 1
+                    except IndexError:
+                        hist_add(chains, 1)
+                    m._compare_sum += 1
+                    if not m._chain_max:
+                        m._chain_max = 1
+                else:
+                    insert_new(b, key, h, value)
                 hist = hist_put
-            elif op == "del" and not value:
-                n += 1
+            else:
                 dels += 1
                 if j >= 0:
-                    unlink(c, j)
+                    unlink(b, j)
                 else:
                     del_misses += 1
                 hist = m._hist_del
-            else:
-                batch.pending = row
-                return
             try:  # counted once done, as the single operations count it
                 hist[p] += 1
             except IndexError:
                 hist_add(hist, p)
-            if on_write is not None and on_write():
-                return
+            if on_write is not None:
+                if p0 or p1 or p2:  # the hook may log the operation count
+                    _count_gets(hist_get, p0, p1, p2)
+                    p0 = p1 = p2 = 0
+                if on_write():
+                    return
         batch.exhausted = True
     finally:
+        _count_gets(hist_get, p0, p1, p2)
         m._get_misses += get_misses
         m._del_misses += del_misses
         m._updates += updates

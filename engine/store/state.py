@@ -13,7 +13,7 @@ import re
 from collections import deque
 from typing import Any
 
-from engine.errors import BadInputError, PolicyError
+from engine.errors import BadInputError, InvariantError, PolicyError
 from engine.maps.adaptive import AdaptiveMap, Migration
 from engine.maps.base import HISTORY_LIMIT, BaseMap
 from engine.maps.chaining import ChainingMap
@@ -223,14 +223,20 @@ def _robinhood_from(data: dict[str, Any], budget: int) -> RobinHoodMap:
 
 # ---------------------------------------------------------------------- chaining
 def _chaining_state(m: ChainingMap) -> dict[str, Any]:
-    cells = []
-    for c, keys in enumerate(m._ckeys):
-        if keys is None:
+    cells: list[list[Any]] = []
+    hashfn, gbits = m._hashfn, m._gbits
+    for b, chain in enumerate(m._buckets):
+        if chain is None:
             continue
-        vals, hashes = m._cvals[c], m._chashes[c]
-        assert vals is not None and hashes is not None
-        entries = [[encode(k), h, encode(v)] for k, v, h in zip(keys, vals, hashes, strict=True)]
-        cells.append([c, entries])
+        group = -1
+        entries: list[list[Any]] = []
+        for i in range(0, len(chain), 3):  # the bucket's cells in order, each in chain order
+            key = chain[i]
+            if chain[i + 2] != group:
+                group = chain[i + 2]
+                entries = []
+                cells.append([(b << gbits) | group, entries])
+            entries.append([encode(key), hashfn(key), encode(chain[i + 1])])
     return {
         "options": {
             "capacity": m._mask + 1,
@@ -245,6 +251,10 @@ def _chaining_state(m: ChainingMap) -> dict[str, Any]:
 
 
 def _chaining_from(data: dict[str, Any], budget: int) -> ChainingMap:
+    """The map a chaining state describes. Each entry goes where the state says (its
+    cell), so a misplaced one is left for ``check_invariants`` to name; the map keeps only
+    the group of each hash, so a stored hash must be the key's own
+    (:class:`InvariantError` ``hash-matches-key`` otherwise). O(n + capacity)."""
     options = _map_options(data)
     _check_budget(options, budget, grouped=True)
     m = ChainingMap(**options)
@@ -260,18 +270,24 @@ def _chaining_from(data: dict[str, Any], budget: int) -> ChainingMap:
         if not 0 <= c < total or c in seen or not isinstance(entries, list) or not entries:
             raise ValueError(f"cell {c} is out of range, repeated or empty")
         seen.add(c)
-        keys, vals, hashes = [], [], []
-        for entry in entries:
+    buckets, hashfn, gbits = m._buckets, m._hashfn, m._gbits
+    group_mask = m.groups - 1
+    for c, entries in sorted(cells):  # cell order: each bucket's groups in order
+        b, group = c >> gbits, c & group_mask
+        chain = buckets[b]
+        if chain is None:
+            chain = buckets[b] = []
+        for j, entry in enumerate(entries):
             if not isinstance(entry, list) or len(entry) != 3:
                 raise ValueError(f"an entry of cell {c} is malformed")
             h = entry[1]
             if type(h) is not int or not 0 <= h < 1 << 64:
                 raise ValueError(f"an entry of cell {c} has a bad hash")
-            keys.append(_decode_key(entry[0]))
-            hashes.append(h)
-            vals.append(decode(entry[2]))
-        m._ckeys[c], m._cvals[c], m._chashes[c] = keys, vals, hashes
-        length = len(keys)
+            key = _decode_key(entry[0])
+            if hashfn(key) != h:
+                raise InvariantError("hash-matches-key", f"cell {c}[{j}]: stale hash for {key!r}")
+            chain.extend((key, decode(entry[2]), group))
+        length = len(entries)
         hist_add(m._chain_hist, length)
         m._compare_sum += length * (length + 1) // 2
         m._chain_max = max(m._chain_max, length)
