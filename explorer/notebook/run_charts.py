@@ -282,8 +282,9 @@ def generate_workload(
     seed: int = 1,
 ) -> Path:
     """Write a workload CSV with ``engine generate-csv`` (a mix the Run view offers:
-    uniform, zipf, ycsb-a … ycsb-f, hotspot, adversarial)."""
+    uniform, zipf, ycsb-a … ycsb-f, hotspot, adversarial); its folder is made if missing."""
     out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
     argv = generate_argv(mix, ops, key_space, seed, out)
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0:
