@@ -131,6 +131,9 @@ def test_charts_of_a_finished_job_are_the_charts_of_its_ticks(
     assert len(polylines(drawn.svg)["load"]) == len({t["ops"] for t in lines}) == 20
     assert f"job {job.id} (succeeded): 20,000 operations" in drawn.svg
     assert job.charts().svg == drawn.svg and server.job(job.id).charts().svg == drawn.svg
+    late = LiveCharts(job)  # a widget on a job that has already ended
+    assert late.wait(30) == "succeeded" and late.ticks == len(lines)
+    assert polylines(late.svg) == polylines(drawn.svg)
 
 
 def test_charts_of_a_running_job_show_what_it_has_written_so_far(server: JobServer) -> None:
@@ -186,6 +189,14 @@ def test_closing_the_widget_stops_following_at_once(server: JobServer) -> None:
     assert not w.following and w._thread is not None and not w._thread.is_alive()
     ticks = w.ticks
     assert job.refresh()["state"] == "running"  # the job goes on: only the widget stopped
+    # a job behind it waits (one worker): the widget shows it queued, and cancels it
+    queued = server.submit("small.csv")
+    q = LiveCharts(queued, refresh_s=0.05, poll_s=0.1)
+    time.sleep(0.3)
+    assert q.state == "queued" and q.following and q.ticks == 0 and "(queued)" in q.svg
+    q.cancel()
+    assert q.wait(10) == "cancelled" and q.ticks == 0
+    assert q.message == f"job {queued.id} cancelled before it started"
     job.wait(60)
     assert w.ticks == ticks
 

@@ -119,9 +119,12 @@ def failure_text(info: dict[str, Any]) -> str:
     if state not in ("failed", "cancelled"):
         return ""
     error = info.get("error") or {}
-    what = f"{error.get('error', 'Error')}: {error.get('detail', '')}".strip(": ")
+    what = f"{error.get('error', '')}: {error.get('detail', '')}".strip(": ")
     code = info.get("exit_code")
-    return f"job {info.get('id')} {state} (exit code {code}): {what}"
+    text = f"job {info.get('id')} {state}"
+    if code is None:
+        return text + (f": {what}" if what else " before it started")
+    return text + f" (exit code {code})" + (f": {what}" if what else "")
 
 
 class JobServer:
@@ -135,12 +138,14 @@ class JobServer:
         *,
         token_file: str | Path | None = None,
         timeout: float = 10.0,
+        verify: bool | str = True,
     ) -> None:
         if token_file is not None:
             token = Path(token_file).read_text("utf-8").strip()
         self.url = url.rstrip("/")
         self.token = token or None
         self.timeout = timeout
+        self.verify = verify  # for HTTPS: False, or the path of a CA bundle
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
 
@@ -155,7 +160,8 @@ class JobServer:
         with self._lock:
             if self._client is None:
                 self._client = _httpx().Client(
-                    base_url=self.url, headers=self.headers, timeout=self.timeout
+                    base_url=self.url, headers=self.headers, timeout=self.timeout,
+                    verify=self.verify,
                 )
                 # its connections close with it when nobody calls close()
                 weakref.finalize(self, self._client.close)
@@ -292,10 +298,11 @@ def _tick(line: str) -> dict[str, Any] | None:
 
 
 def connect(url: str, token: str | None = None, *, token_file: str | Path | None = None,
-            timeout: float = 10.0) -> JobServer:
+            timeout: float = 10.0, verify: bool | str = True) -> JobServer:
     """The job API of the ``engine serve`` at ``url``. Checks that it answers (raises
-    :class:`ServerUnreachable`, or :class:`Unauthorized` for a missing or wrong token)."""
-    server = JobServer(url, token, token_file=token_file, timeout=timeout)
+    :class:`ServerUnreachable`, or :class:`Unauthorized` for a missing or wrong token).
+    ``verify``: for HTTPS, ``False`` or a CA bundle's path for a self-signed certificate."""
+    server = JobServer(url, token, token_file=token_file, timeout=timeout, verify=verify)
     try:
         server.jobs()
     except BaseException:
@@ -542,7 +549,7 @@ class LiveCharts(anywidget.AnyWidget):
             self._dirty = self._dirty or changed  # the title names the state
         if self.state in FINISHED:
             text = failure_text(info)
-            if self.state == "cancelled" and text:
+            if self.state == "cancelled" and info.get("started") is not None:
                 text += "; the charts show the ticks written before it stopped"
             self.message = text
         elif self.message.startswith("lost the engine server"):
@@ -590,9 +597,8 @@ class LiveCharts(anywidget.AnyWidget):
             return
         httpx = _httpx()
         server = self.job.server
-        timeout = httpx.Timeout(server.timeout, read=None)  # a tick may take long to come
         async with httpx.AsyncClient(base_url=server.url, headers=server.headers,
-                                     timeout=timeout) as client:
+                                     timeout=server.timeout, verify=server.verify) as client:
             helpers = [asyncio.create_task(self._painter()),
                        asyncio.create_task(self._poller(client))]
             try:
@@ -612,7 +618,10 @@ class LiveCharts(anywidget.AnyWidget):
         attempts = 0
         while True:
             lines, before = 0, seen
-            async with client.stream("GET", f"/api/jobs/{self.job.id}/ticks") as response:
+            async with client.stream(
+                "GET", f"/api/jobs/{self.job.id}/ticks",
+                timeout=_httpx().Timeout(server.timeout, read=None),  # ticks may be far apart
+            ) as response:
                 if response.status_code >= 400:
                     await response.aread()
                     server.check(response, f"the ticks of job {self.job.id!r}")

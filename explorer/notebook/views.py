@@ -271,11 +271,11 @@ def frame_panel(
         if full_code and frame.pseudocode is not None:
             d.text(4, y + 13, frame.pseudocode.title, 12, weight="bold", fill=COLOURS["muted"])
             y += 18
-        for text, current in code:
+        for code_line, current in code:
             if current:
                 d.rect(0, y + 1, width, 17, fill=COLOURS["code_line"],
                        extra=' class="ahm-current-line"')
-            d.text(8, y + 14, text, 12, mono=True, weight="bold" if current else "normal",
+            d.text(8, y + 14, code_line, 12, mono=True, weight="bold" if current else "normal",
                    extra=' xml:space="preserve"')
             y += 17
         d.add("</g>")
