@@ -181,22 +181,22 @@ def test_the_widget_redraws_while_the_job_runs_and_stops_when_it_ends(
 
 def test_closing_the_widget_stops_following_at_once(server: JobServer) -> None:
     job = server.submit("long.csv", every_ops=20000, every_seconds=60)
+    queued = server.submit("small.csv")  # waits behind it (one worker)
     w = job.widget(refresh_s=0.05, poll_s=0.1)
+    q = LiveCharts(queued, refresh_s=0.05, poll_s=0.1)
     until(lambda: w.ticks >= 1)
+    # the waiting job: shown queued, with empty charts; cancelled from its widget while
+    # the first job still runs
+    assert q.state == "queued" and q.following and q.ticks == 0 and "(queued)" in q.svg
+    q.cancel()
+    assert q.wait(10) == "cancelled" and q.ticks == 0
+    assert q.message == f"job {queued.id} cancelled before it started"
     started = time.monotonic()
     w.close()
     assert time.monotonic() - started < 2.0
     assert not w.following and w._thread is not None and not w._thread.is_alive()
     ticks = w.ticks
     assert job.refresh()["state"] == "running"  # the job goes on: only the widget stopped
-    # a job behind it waits (one worker): the widget shows it queued, and cancels it
-    queued = server.submit("small.csv")
-    q = LiveCharts(queued, refresh_s=0.05, poll_s=0.1)
-    time.sleep(0.3)
-    assert q.state == "queued" and q.following and q.ticks == 0 and "(queued)" in q.svg
-    q.cancel()
-    assert q.wait(10) == "cancelled" and q.ticks == 0
-    assert q.message == f"job {queued.id} cancelled before it started"
     job.wait(60)
     assert w.ticks == ticks
 
