@@ -10,10 +10,12 @@ UV_VERSION="0.13.9"
 # Debian packages: what Qt needs to render offscreen (fonts-dejavu-core so text is not
 # boxes), python3-venv for a pinned uv beside Debian's own python3 (which has no pip), and
 # binutils for the binary's build in tests/test_binary.py (PyInstaller needs objdump; the
-# spec assembles the lean ICU data library with as and ld, and strips with strip), and
-# valgrind for the performance gate's instruction counts (tests/test_perf_gate.py).
+# spec assembles the lean ICU data library with as and ld, and strips with strip),
+# valgrind for the performance gate's instruction counts (tests/test_perf_gate.py), and
+# chromium for tests/test_notebook_browser.py, which runs the notebook widgets' front end
+# in headless Chromium (it skips without it; chromium and chromium-common are 113 MB).
 QT_DEBS=(libegl1 libgl1 libfontconfig1 libglib2.0-0 libdbus-1-3 libxkbcommon0 fonts-dejavu-core
-         python3-venv binutils valgrind)
+         python3-venv binutils valgrind chromium)
 # PyInstaller bundles the shared libpython, which Debian ships apart from its python3
 if [[ -x /usr/bin/python3 ]]; then
     QT_DEBS+=("libpython$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')")

@@ -270,7 +270,7 @@ def test_importing_the_notebook_package_loads_no_qt_and_no_ipython() -> None:
         "import sys, explorer.notebook as nb, engine; "
         "m = engine.create_map('robinhood'); m['a'] = 1; nb.picture(m); "
         "print(sorted(n for n in sys.modules if n.split('.')[0] in "
-        "('PyQt6', 'pyqtgraph', 'qasync', 'IPython', 'anywidget', 'ipywidgets')))"
+        "('PyQt6', 'pyqtgraph', 'qasync', 'IPython', 'anywidget', 'ipywidgets', 'httpx')))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True

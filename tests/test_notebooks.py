@@ -9,6 +9,7 @@ a real run, and the Qt window following the session.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -180,3 +181,37 @@ def test_the_qt_window_under_gui_qt(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert png and (tmp_path / "window.png").stat().st_size > 10_000
     # the session stands at step 1 of 'put banana': only apple is stored yet
     assert set(occupied(svg_of(nb, "svg")).values()) == {"apple"}
+
+
+def test_charts_of_a_live_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("httpx")
+    nb = execute("live-job.ipynb", tmp_path, monkeypatch)
+    (job_dir,) = (tmp_path / "jobs").iterdir()
+    ticks = [json.loads(line) for line in (job_dir / "metrics.ndjson").read_text().splitlines()]
+    assert ticks[-1]["ops"] == 300_000
+    # the widget followed the job to its end and drew every tick it wrote
+    (view,) = [o for o in outputs(nb, "live") if "application/vnd.jupyter.widget-view+json"
+               in o.get("data", {})]
+    model_id = view["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    widget = state[model_id]["state"]
+    assert widget["job_id"] == job_dir.name and widget["state"] == "succeeded"
+    assert widget["ticks"] == len(ticks) and widget["ops_done"] == 300_000
+    assert widget["following"] is False and widget["message"] == ""
+    assert text_of(nb, "waited") == (
+        f"succeeded: 300000 operations, {len(ticks)} ticks drawn; following: False\n"
+    )
+    drawn = ET.fromstring(widget["svg"])
+    static = svg_of(nb, "charts")
+    distinct = len({t["ops"] for t in ticks})
+    for svg in (drawn, static):
+        panels = [g for g in svg.iter(f"{NS}g") if g.get("class") == "ahm-chart"]
+        assert len(panels) == 4 and all(int(g.get("data-points", 0)) == distinct
+                                        for g in panels)
+        resizes = sum(1 for t in ticks for e in t["events"] if e["type"] == "resize")
+        markers = [m for m in svg.iter(f"{NS}line") if m.get("class") == "ahm-marker"]
+        assert resizes and len(markers) >= 4 * resizes
+    printed = text_of(nb, "errors").splitlines()
+    assert [line.split(":")[0] for line in printed] == ["JobNotFound", "Unauthorized",
+                                                        "JobRejected"]
+    assert "outside the workload folders" in printed[2]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -205,13 +206,18 @@ def _pad(d: Drawing, pad: float = 12.0) -> Drawing:
     return out
 
 
-def charts(
-    source: str | Path | Sequence[dict[str, Any]] | RunSeries, *, title: str = ""
-) -> RunCharts:
+def charts(source: Any, *, title: str = "") -> RunCharts:
     """Charts of a ``metrics.ndjson`` file (incomplete or foreign lines are skipped),
-    a list of ticks, or a :class:`RunSeries`."""
+    a list of ticks, a :class:`RunSeries`, a job on an ``engine serve``
+    (:class:`~explorer.notebook.live.LiveJob`: the ticks it has written so far) or a
+    :class:`~explorer.notebook.live.LiveCharts` widget (what it has drawn)."""
     if isinstance(source, RunSeries):
         return RunCharts(source, title)
+    live = sys.modules.get("explorer.notebook.live")  # a job exists only once it is loaded
+    if live is not None and isinstance(source, live.LiveJob):
+        return source.charts(title)
+    if live is not None and isinstance(source, live.LiveCharts):
+        return source.charts()
     series = RunSeries(label=title or "run")
     if isinstance(source, str | Path):
         path = Path(source)
@@ -221,6 +227,8 @@ def charts(
             raise FileNotFoundError(f"no metrics file at {path}")
         series.add(TickFollower(path).read())
         return RunCharts(series, title or path.parent.name)
+    if not isinstance(source, Sequence):
+        raise TypeError(f"charts() cannot draw a {type(source).__name__}")
     series.add([t for t in source if isinstance(t, dict) and t.get("schema") == "metrics.v1"])
     return RunCharts(series, title)
 
@@ -274,8 +282,9 @@ def generate_workload(
     seed: int = 1,
 ) -> Path:
     """Write a workload CSV with ``engine generate-csv`` (a mix the Run view offers:
-    uniform, zipf, ycsb-a … ycsb-f, hotspot, adversarial)."""
+    uniform, zipf, ycsb-a … ycsb-f, hotspot, adversarial); its folder is made if missing."""
     out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
     argv = generate_argv(mix, ops, key_space, seed, out)
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0:

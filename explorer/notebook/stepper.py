@@ -8,7 +8,8 @@ desktop app, because both read the same :class:`~explorer.model.Session`.
 
 The state lives in Python traitlets, so it can be driven and checked from code:
 ``index`` (the micro-step shown, 0..``count``; ``count`` is the end, after every
-operation), ``op`` and ``step`` (the session's position), ``svg``, ``narration``,
+operation), ``op`` and ``step`` (the session's position), ``svg`` (the tables, with the
+step's marks), ``narration``,
 ``code`` and ``line``, ``heading``. The front end only sets ``index`` (buttons,
 scrubber, the play timer) and draws what Python sends back. The session may be changed
 elsewhere (``session.put(...)``): the stepper follows it.
@@ -55,25 +56,27 @@ function render({ model, el }) {
     model.save_changes();
   };
   let timer = null;
+  // the desktop transport's labels, in glyphs every common font has (U+23EE and its
+  // media-control neighbours are missing from DejaVu Sans and show as boxes)
   const stop = () => {
     if (timer !== null) { clearInterval(timer); timer = null; }
-    play.textContent = "\u25B6";
+    play.textContent = "\u25B6 Play";
     play.title = "play";
   };
-  button("\u23EE", "to the start", () => { stop(); go(0); });
-  button("\u25C0", "back one step", () => { stop(); go(model.get("index") - 1); });
-  const play = button("\u25B6", "play", () => {
+  button("|\u25C0", "to the start", () => { stop(); go(0); });
+  button("\u25C0 Step", "back one step", () => { stop(); go(model.get("index") - 1); });
+  const play = button("\u25B6 Play", "play", () => {
     if (timer !== null) { stop(); return; }
     if (model.get("index") >= model.get("count")) go(0);
-    play.textContent = "\u23F8";
+    play.textContent = "\u25A0 Pause";
     play.title = "pause";
     timer = setInterval(() => {
       if (model.get("index") >= model.get("count")) { stop(); return; }
       go(model.get("index") + 1);
     }, model.get("interval_ms"));
   });
-  button("\u25B6|", "forward one step", () => { stop(); go(model.get("index") + 1); });
-  button("\u23ED", "to the end", () => { stop(); go(model.get("count")); });
+  button("Step \u25B6", "forward one step", () => { stop(); go(model.get("index") + 1); });
+  button("\u25B6|", "to the end", () => { stop(); go(model.get("count")); });
   const scrub = document.createElement("input");
   scrub.type = "range";
   scrub.min = "0";
@@ -267,7 +270,8 @@ class Stepper(anywidget.AnyWidget):
         session = self.session
         frame = session.frame()
         self.op, self.step_in_op = session.position.op, session.position.step
-        self.svg = session_picture(session, detail=self.detail).svg
+        # the tables only: the heading, narration and pseudocode are HTML beside them
+        self.svg = session_picture(session, detail=self.detail, text=False).svg
         self.heading = session_heading(session)
         self.narration = frame.narration
         code = frame.pseudocode
@@ -276,9 +280,10 @@ class Stepper(anywidget.AnyWidget):
         self.line = -1 if frame.line is None else frame.line
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget, and its current picture for a static export (no kernel there)."""
+        """The widget, and for a static export (no kernel there) its current step as one
+        picture: the tables with the heading, narration and pseudocode."""
         bundle = super()._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         if isinstance(data, dict):
-            data["image/svg+xml"] = self.svg
+            data["image/svg+xml"] = session_picture(self.session, detail=self.detail).svg
         return bundle

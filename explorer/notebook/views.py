@@ -230,42 +230,52 @@ def _code_lines(frame: Frame, only_current: bool) -> list[tuple[str, bool]]:
 
 
 def frame_panel(
-    frame: Frame, heading: str, *, full_code: bool = False, detail: bool | None = None
+    frame: Frame,
+    heading: str,
+    *,
+    full_code: bool = False,
+    detail: bool | None = None,
+    text: bool = True,
 ) -> Drawing:
     """One frame: a heading, the tables with the step's marks, the narration and the
-    pseudocode (its current line, or the whole listing with that line highlighted)."""
+    pseudocode (its current line, or the whole listing with that line highlighted).
+    Without ``text``: the home label and the tables only (the Stepper writes the
+    heading, narration and pseudocode beside the picture as HTML)."""
     tables = draw_frame_tables(frame, detail=detail)
-    width = max(tables.width, PANEL_TEXT_W)
-    narration = wrap(frame.narration, width - 8, 13)
-    code = _code_lines(frame, only_current=not full_code)
-    header_h = 24.0 + (16.0 if frame.home_label else 0.0)
-    height = header_h + tables.height + 12 + len(narration) * 17.5 + 8
+    width = max(tables.width, PANEL_TEXT_W) if text else tables.width
+    narration = wrap(frame.narration, width - 8, 13) if text else []
+    code = _code_lines(frame, only_current=not full_code) if text else []
+    header_h = (24.0 if text else 0.0) + (16.0 if frame.home_label else 0.0)
+    height = header_h + tables.height + (12 + len(narration) * 17.5 + 8 if text else 0.0)
     if code:
         height += 8 + (18.0 if full_code and frame.pseudocode else 0.0) + len(code) * 17
     d = Drawing(width, height)
     kind = "start" if frame.event is None else frame.event.kind
     d.add(f'<g class="ahm-frame" data-index="{frame.index}" data-event="{esc(kind)}">')
-    d.text(0, 15, heading, 13, weight="bold", fill=COLOURS["home"])
-    y = 24.0
+    y = 0.0
+    if text:
+        d.text(0, 15, heading, 13, weight="bold", fill=COLOURS["home"])
+        y = 24.0
     if frame.home_label:
         d.text(0, y + 11, frame.home_label, 11.5, fill=COLOURS["home"], mono=True)
         y += 16
     d.place(tables, 0, y)
     y += tables.height + 12
-    d.add('<g class="ahm-narration">')
-    y = d.lines(4, y + 13, narration, 13) - 13
-    d.add("</g>")
+    if text:
+        d.add('<g class="ahm-narration">')
+        y = d.lines(4, y + 13, narration, 13) - 13
+        d.add("</g>")
     if code:
         y += 8
         d.add('<g class="ahm-code">')
         if full_code and frame.pseudocode is not None:
             d.text(4, y + 13, frame.pseudocode.title, 12, weight="bold", fill=COLOURS["muted"])
             y += 18
-        for text, current in code:
+        for code_line, current in code:
             if current:
                 d.rect(0, y + 1, width, 17, fill=COLOURS["code_line"],
                        extra=' class="ahm-current-line"')
-            d.text(8, y + 14, text, 12, mono=True, weight="bold" if current else "normal",
+            d.text(8, y + 14, code_line, 12, mono=True, weight="bold" if current else "normal",
                    extra=' xml:space="preserve"')
             y += 17
         d.add("</g>")
@@ -383,13 +393,16 @@ def session_heading(session: Session) -> str:
     )
 
 
-def session_picture(session: Session, *, detail: bool | None = None) -> Picture:
-    """The session's current frame with its narration and the whole pseudocode listing."""
+def session_picture(
+    session: Session, *, detail: bool | None = None, text: bool = True
+) -> Picture:
+    """The session's current frame with its narration and the whole pseudocode listing
+    (without ``text``: its tables only)."""
     frame = session.frame()
     heading = session_heading(session)
     if session.title:
         heading = f"{session.title} \u2014 {heading}"
-    panel = frame_panel(frame, heading, full_code=True, detail=detail)
+    panel = frame_panel(frame, heading, full_code=True, detail=detail, text=text)
     return Picture(document(_padded(panel, 14), title=heading, max_width=MAX_SHOWN_WIDTH), heading)
 
 
