@@ -440,13 +440,82 @@ def test_guardrail_checks_never_walk_the_tables() -> None:
     )
     model: dict[object, object] = {}
     _mixed_ops(m, model, random.Random(4), 1200, _Counter())
-    assert _WatchedAdaptiveMap.checks > 500
+    # the tripwire spares most writes the full check; every migration still began in one
+    assert _WatchedAdaptiveMap.checks >= len(m.migration_history()) >= 4
     assert len(m.migration_history()) >= 4
     # the wrappers are live: outside a check the same calls work
     m.check_invariants()
     assert m.layout()["size"] == len(model)
     m.finish_migration()
     assert sum(1 for _ in m.tables()[0]._iter_entries()) == len(model)
+
+
+class _Tripped(Exception):
+    pass
+
+
+@pytest.mark.parametrize("backend", ["chaining", "robinhood"])
+def test_the_tripwire_answers_yes_whenever_the_full_check_would_trip(backend: str) -> None:
+    """The cheap per-write tripwire is a superset of the full guardrail check: on random
+    states, near and far past every threshold, the check never trips where the tripwire
+    said no (a miss would let a map run past its guardrails)."""
+    near = {"robinhood_max_probe": 6, "robinhood_avg_probe": 1.5} if backend == "robinhood" else {}
+    m = AdaptiveMap(initial_backend=backend, capacity=8, groups=2,
+                    guardrails=GuardrailConfig(min_entries=4, cooldown_ops=0,
+                                               cooldown_per_entry=0, **near))
+
+    def refuse(*_args: object) -> None:
+        raise _Tripped  # never migrate: the counters keep moving past the thresholds
+
+    m._start_migration = refuse  # type: ignore[method-assign]
+    rng = random.Random(11)
+    yes = no = 0
+    for i in range(4000):
+        # waves: fill a growing key space, then empty most of it (crafted-looking runs of
+        # similar keys push probes and chains up; deletes bring them down)
+        wave = (i // 500) % 2
+        key = f"k{rng.randrange(60 + i // 8)}"
+        try:
+            if wave == 0 or rng.random() < 0.2:
+                m[key] = i
+            else:
+                m.discard(key)
+        except _Tripped:
+            pass  # the write's own check tripped: it had asked the tripwire first
+        said = m._tripwire()
+        try:
+            m._check_guardrails()
+        except _Tripped:
+            assert said, f"the check tripped where the tripwire did not (write {i})"
+        yes, no = yes + said, no + (not said and len(m) >= 4)
+    assert yes > 100 and no > 100  # both answers were exercised, above min_entries
+
+
+@pytest.mark.parametrize("backend", ["chaining", "robinhood"])
+def test_the_kernel_hook_crosses_exactly_where_the_tripwire_does(backend: str) -> None:
+    """The batch kernel's write hook inlines the tripwire's comparisons (one call less a
+    row): on the same random states both must say the same."""
+    near = {"robinhood_max_probe": 6, "robinhood_avg_probe": 1.5} if backend == "robinhood" else {}
+    m = AdaptiveMap(initial_backend=backend, capacity=8, groups=2,
+                    guardrails=GuardrailConfig(min_entries=4, cooldown_ops=0,
+                                               cooldown_per_entry=0, **near))
+    checked: list[bool] = []
+    m._check_guardrails = lambda: checked.append(True)  # type: ignore[method-assign]
+    hook = m._kernel_hook()
+    rng = random.Random(5)
+    agreed = {True: 0, False: 0}
+    for i in range(3000):
+        key = f"k{rng.randrange(60 + i // 8)}"
+        if (i // 500) % 2 == 0 or rng.random() < 0.2:
+            m._active[key] = i  # the table itself: no check of the map's own
+        else:
+            m._active.discard(key)
+        checked.clear()
+        hook()  # counts a write, and runs the (recording) check where it crosses
+        said = m._tripwire()
+        assert bool(checked) == said, f"hook and tripwire differ at write {i}"
+        agreed[said] += 1
+    assert agreed[True] > 100 and agreed[False] > 100
 
 
 def test_options_are_validated() -> None:

@@ -25,7 +25,7 @@ cost of migrating and stops ping-pong on workloads that hurt both backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -105,6 +105,7 @@ class AdaptiveMap(BaseMap):
         self._writes = 0
         self._quiet_until = 0  # no guardrail check before this many writes
         self._hook: tuple[BaseMap, OnWrite] | None = None  # see _kernel_hook
+        self._tripwire: Callable[[], bool] = self._rearm  # see _rearm
 
     def _new_backend(self, kind: str, capacity: int) -> BaseMap:
         spec = self._hash_spec
@@ -201,7 +202,7 @@ class AdaptiveMap(BaseMap):
         if self._migration is None:
             self._active[key] = value
             self._writes += 1
-            if self._writes >= self._quiet_until:
+            if self._writes >= self._quiet_until and self._tripwire():
                 self._checked_after_write()
         else:
             self._migrating_put(key, value)
@@ -225,7 +226,7 @@ class AdaptiveMap(BaseMap):
         if self._migration is None:
             found = self._active.discard(key)
             self._writes += 1
-            if self._writes >= self._quiet_until:
+            if self._writes >= self._quiet_until and self._tripwire():
                 self._checked_after_write()
             return found
         return self._migrating_delete(key)
@@ -252,11 +253,66 @@ class AdaptiveMap(BaseMap):
             else:
                 BaseMap.apply_rows(self, batch, self._migration_over)
 
+    def _rearm(self) -> bool:
+        """Build the tripwire for the active table and ask it once.
+
+        The tripwire (``self._tripwire``) answers whether any guardrail counter of the
+        active table has crossed its threshold: the comparisons of
+        :meth:`_check_guardrails` (a superset of its trips) on locals bound once, so a
+        write with nothing near a threshold pays one call and a few comparisons instead
+        of the full check. It rebuilds itself when the active table changes (a finished
+        migration, a restored snapshot, a copy)."""
+        active = self._active
+        g = self._guard
+        min_entries = g.min_entries
+        tripwire: Callable[[], bool]
+        if type(active) is ChainingMap:
+            chained = active
+            max_len, load, avg = (
+                g.chaining_max_group_len,
+                g.chaining_load_factor,
+                g.chaining_avg_probe,
+            )
+
+            def tripwire() -> bool:
+                if self._active is not chained:
+                    return self._rearm()
+                size = chained._size
+                return size >= min_entries and (
+                    chained._chain_max > max_len
+                    or size > load * (chained._mask + 1)
+                    or chained._compare_sum > avg * size
+                )
+
+        else:
+            assert type(active) is RobinHoodMap
+            robin = active
+            max_probe, avg_dib, ratio = (
+                g.robinhood_max_probe,
+                g.robinhood_avg_probe - 1.0,
+                g.robinhood_tombstone_ratio,
+            )
+
+            def tripwire() -> bool:
+                if self._active is not robin:
+                    return self._rearm()
+                size = robin._size
+                return size >= min_entries and (
+                    robin._dib_max >= max_probe
+                    or robin._dib_sum > avg_dib * size
+                    or robin._tombstones > ratio * (robin._mask + 1)
+                )
+
+        self._tripwire = tripwire
+        return tripwire()
+
     def _kernel_hook(self) -> OnWrite:
         """The ``on_write`` for the active backend's kernel: count the write as ``put``
         and ``discard`` do and, past the cooldown, compare the guardrails' counters in
         place; only when one has crossed its threshold does it run the full check (which
-        starts the migration) and stop the kernel. Built once per active table."""
+        starts the migration) and stop the kernel. Built once per active table. Its
+        comparisons are the tripwire's (:meth:`_rearm`) inlined, one call less per row;
+        a test holds the two equal."""
         active = self._active
         if self._hook is not None and self._hook[0] is active:
             return self._hook[1]
@@ -714,6 +770,7 @@ class AdaptiveMap(BaseMap):
         clone._migration_log = [dict(entry) for entry in self._migration_log]
         clone._tracer = None
         clone._hook = None
+        clone._tripwire = clone._rearm  # the copied one reads this map's tables
         if self._migration is None:
             clone._active = self._adopt_for(clone, self._active)
         else:
