@@ -410,3 +410,22 @@ def test_maps_take_a_keyed_seed_as_bytes_hex_or_int(kind: str) -> None:
     assert by_int.hash_spec == HashSpec.create("keyed", 7)
     with pytest.raises(ValueError, match="16 bytes"):
         engine.create_map(kind, hash="keyed", seed=bytes(15))
+
+
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=40, unique=True))
+def test_every_inlined_copy_of_the_str_hash_agrees_with_crc32_hash(keys: list[str]) -> None:
+    """The str branch of crc32_hash is inlined in the maps' ``get`` and in the batch
+    kernels for speed. Keys stored through the traced path (which calls crc32_hash) must
+    be found by the inlined lookups and by a kernel replay; in a 65,536-slot table a copy
+    that hashed differently would look in the wrong place and miss."""
+    import engine
+    from engine.tracing.collect import trace
+
+    for backend in ("robinhood", "chaining"):
+        m = engine.create_map(backend, capacity=1 << 16)
+        with trace(m):
+            for i, key in enumerate(keys):
+                m[key] = i
+        for i, key in enumerate(keys):  # untraced: the inlined get
+            assert m.get(key) == i, (backend, key)
+        assert all(m[key] == i for i, key in enumerate(keys))
