@@ -20,7 +20,6 @@ DEFAULT_PORT = 9477
 def add_parser(sub: SubParsers) -> None:
     p = sub.add_parser(
         "serve",
-        help="serve metrics (JSON API, Prometheus /metrics) and a job API over HTTP",
         description=(
             "Serve the ticks of FILE.ndjson (during or after a run), and with --workload-dir "
             "run workloads as jobs for other programs, until stopped. See docs/server.md."

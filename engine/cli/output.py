@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -49,6 +48,8 @@ class _JsonFormatter(logging.Formatter):
     """One JSON object per log record."""
 
     def format(self, record: logging.LogRecord) -> str:
+        import json
+
         entry: dict[str, Any] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
             + f".{int(record.msecs):03d}Z",
@@ -106,6 +107,8 @@ def log_failure_to_file(error: EngineError) -> None:
 
 def print_error(error: EngineError) -> None:
     """The error envelope, one line of JSON on stderr."""
+    import json  # here and below: a command that prints text never loads it
+
     sys.stderr.write(json.dumps(error.envelope()) + "\n")
     sys.stderr.flush()
 
@@ -121,10 +124,14 @@ class Output:
         """Print ``text`` (or ``data`` as JSON when there is no text form) or, with
         ``--json``, ``{"ok": true, "command": ..., "result": data}``."""
         if self.as_json:
+            import json
+
             payload = {"ok": True, "command": self.command, "result": data}
             sys.stdout.write(json.dumps(payload, default=str) + "\n")
         elif text is not None:
             sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
         else:
+            import json
+
             sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
         sys.stdout.flush()
