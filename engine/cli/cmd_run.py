@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.cli.argtypes import finite_float
 from engine.cli.context import Context, SubParsers
-from engine.cli.output import LOG, keep_on_interrupt
+from engine.cli.output import LOG, ensure_logging, keep_on_interrupt
 from engine.cli.snapshots import add_key_flag, load_map, save_map
 from engine.errors import BadInputError
 from engine.settings.defaults import MAX_LATENCY_SAMPLES as MAX_SAMPLES
@@ -174,6 +174,7 @@ def run(ctx: Context) -> int:
         keep_on_interrupt(str(sink.path), "the ticks up to the stop, each a complete line")
     server = None
     if args.metrics_port is not None:
+        ensure_logging()  # the server logs through logging itself
         from engine.observe.endpoint import MetricsServer  # prometheus-client, uvicorn
         from engine.observe.http import warn_if_exposed
 
