@@ -1,6 +1,7 @@
 """Start-up cost of a short ``engine run-csv``, optionally against other checkouts.
 
     python bench/startup.py [--rows 10] [--repeat 40] [--against PATH ...] [--no-bytecode]
+                            [--instructions]
 
 Times whole processes on a tiny workload (default 10 rows), next to the interpreter's own
 floor (``python -c pass``) measured in the same rounds:
@@ -26,7 +27,9 @@ every start compiles the engine's modules it imports. Whether the installed pack
 
 Prints, per tree and command, the median wall time, its ratio to the floor, the median
 above the floor, the ratio of that to the first tree's, and how many modules the process
-had imported (a count that does not depend on the machine's speed).
+had imported (a count that does not depend on the machine's speed). ``--instructions``
+adds the instructions each process executed, counted once by valgrind (cachegrind
+without its cache simulation), which a busy machine does not change.
 """
 
 from __future__ import annotations
@@ -100,6 +103,19 @@ def _modules(tree: Path, args: list[str], env: dict[str, str]) -> tuple[int, str
     return int(count), origin
 
 
+def _instructions(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> int:
+    """Instructions executed by ``cmd``, counted by valgrind's cachegrind."""
+    valgrind = [
+        "valgrind", "--tool=cachegrind", "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null", f"--log-file={log}",
+    ]
+    subprocess.run([*valgrind, *cmd], cwd=cwd, env=env, capture_output=True, check=True)
+    for line in log.read_text().splitlines():
+        if "I" in line and "refs:" in line:
+            return int(line.rsplit(":", 1)[1].strip().replace(",", ""))
+    raise SystemExit(f"no instruction count from valgrind for {cmd}")
+
+
 def _installed_script(tree: Path) -> Path | None:
     """``.venv/bin/engine`` when it imports the engine of ``tree`` (an editable install)."""
     script = Path(sys.executable).with_name("engine")
@@ -137,7 +153,14 @@ def main() -> int:
         action="store_true",
         help="run each tree's engine from a copy without byte code (compiled at every start)",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each command's instructions once with valgrind",
+    )
     args = parser.parse_args()
+    if args.instructions and shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
     trees = [ROOT, *(Path(p).resolve() for p in args.against)]
     env = _environment(args.no_bytecode)
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -178,22 +201,33 @@ def main() -> int:
             floor.append(_time([sys.executable, "-c", "pass"], ROOT, env))
             for i, (tree, _, cmd, _) in enumerate(rows):
                 times[i].append(_time(cmd, run_dirs[tree], env))
+        counts: list[int | None] = [None for _ in rows]
+        floor_ir = None
+        if args.instructions:
+            log = tmp / "valgrind.log"
+            floor_ir = _instructions([sys.executable, "-c", "pass"], ROOT, env, log)
+            for i, (tree, _, cmd, _) in enumerate(rows):
+                counts[i] = _instructions(cmd, run_dirs[tree], env, log)
         base_floor = statistics.median(floor)
         mode = "no byte code for the engine" if args.no_bytecode else "engine byte-compiled"
         print(f"{args.rows}-row run-csv, {args.repeat} rounds, {mode}; "
               f"site-packages with byte code: {_site_packages_compiled()}")
-        print(f"interpreter floor (python -c pass): {base_floor * 1000:.1f} ms median")
+        print(f"interpreter floor (python -c pass): {base_floor * 1000:.1f} ms median"
+              + (f", {floor_ir / 1e6:.1f} M instructions" if floor_ir else ""))
         print(f"{'tree':<28} {'command':<28} {'median ms':>9} {'x floor':>8} "
-              f"{'above floor':>11} {'ratio':>6} {'modules':>8}")
+              f"{'above floor':>11} {'ratio':>6} {'modules':>8}"
+              + (f" {'M instr':>8} {'x floor':>8}" if floor_ir else ""))
         first: dict[str, float] = {}
         for i, (tree, label, _cmd, engine_args) in enumerate(rows):
             med = statistics.median(times[i])
             above = med - base_floor
             first.setdefault(label, above)
             count = _modules(run_dirs[tree], engine_args, env)[0] if engine_args else None
+            ir = counts[i]
             print(f"{_label(tree):<28} {label:<28} {med * 1000:>9.1f} {med / base_floor:>8.2f} "
                   f"{above * 1000:>11.1f} {above / first[label]:>6.2f} "
-                  f"{'' if count is None else count:>8}")
+                  f"{'' if count is None else count:>8}"
+                  + (f" {ir / 1e6:>8.1f} {ir / floor_ir:>8.2f}" if ir and floor_ir else ""))
     return 0
 
 
