@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from engine import __version__
-from engine.cli import (
-    cmd_analyse,
-    cmd_config,
-    cmd_demo,
-    cmd_generate,
-    cmd_metrics,
-    cmd_ops,
-    cmd_run,
-    cmd_serve,
-    cmd_snapshot,
-)
-from engine.cli.context import Context
+from engine.cli.context import Context, SubParsers
 from engine.cli.output import (
     LOG,
     Output,
@@ -37,9 +24,39 @@ from engine.cli.output import (
 from engine.errors import BadInputError, EngineError, IOFailureError
 from engine.settings.defaults import BACKEND, MODES, settings_overridden
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "main"]
 
 EXIT_INTERNAL = 1
+
+#: Every command, in the order ``engine --help`` lists them: its name, the ``cmd_*`` module
+#: that builds its parser and runs it, and its line in the help. A command's module is
+#: imported, and its parser built, only when that command runs (or shows its ``--help``).
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("generate-csv", "cmd_generate", "write a synthetic workload CSV"),
+    ("run-csv", "cmd_run", "replay a CSV workload"),
+    ("profile", "cmd_analyse", "recommend a backend for a workload"),
+    (
+        "workload-dna",
+        "cmd_analyse",
+        "describe a workload: mix, key space, skew, hot keys, collision risk",
+    ),
+    ("put", "cmd_ops", "put one key"),
+    ("get", "cmd_ops", "get one key"),
+    ("del", "cmd_ops", "del one key"),
+    ("items", "cmd_ops", "list the map's items"),
+    ("probe-visualize", "cmd_ops", "show the trace of one operation step by step"),
+    ("config", "cmd_config", "create, show or check settings"),
+    ("inspect-snapshot", "cmd_snapshot", "header, size, load and items of a snapshot"),
+    ("verify-snapshot", "cmd_snapshot", "run the full invariant checker on a snapshot"),
+    ("compact-snapshot", "cmd_snapshot", "rewrite a snapshot without tombstones"),
+    ("metrics", "cmd_metrics", "work with metrics files"),
+    (
+        "serve",
+        "cmd_serve",
+        "serve metrics (JSON API, Prometheus /metrics) and a job API over HTTP",
+    ),
+    ("demo", "cmd_demo", "a short tour of the three maps"),
+)
 
 
 def _terminal_columns() -> int:
@@ -129,23 +146,126 @@ class _SubParser(_Parser):
         _add_global_flags(self, suppress=True)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_module_parsers(module: str, sub: SubParsers) -> None:
+    """Import one ``cmd_*`` module and let it add its commands' parsers to ``sub``."""
+    if module == "cmd_generate":
+        from engine.cli import cmd_generate
+
+        cmd_generate.add_parser(sub)
+    elif module == "cmd_run":
+        from engine.cli import cmd_run
+
+        cmd_run.add_parser(sub)
+    elif module == "cmd_analyse":
+        from engine.cli import cmd_analyse
+
+        cmd_analyse.add_parsers(sub)
+    elif module == "cmd_ops":
+        from engine.cli import cmd_ops
+
+        cmd_ops.add_parsers(sub)
+    elif module == "cmd_config":
+        from engine.cli import cmd_config
+
+        cmd_config.add_parser(sub)
+    elif module == "cmd_snapshot":
+        from engine.cli import cmd_snapshot
+
+        cmd_snapshot.add_parsers(sub)
+    elif module == "cmd_metrics":
+        from engine.cli import cmd_metrics
+
+        cmd_metrics.add_parser(sub)
+    elif module == "cmd_serve":
+        from engine.cli import cmd_serve
+
+        cmd_serve.add_parser(sub)
+    elif module == "cmd_demo":
+        from engine.cli import cmd_demo
+
+        cmd_demo.add_parser(sub)
+    else:
+        raise ValueError(f"no command module {module!r}")
+
+
+if TYPE_CHECKING:
+    _SubParsersAction = argparse._SubParsersAction[argparse.ArgumentParser]
+else:
+    _SubParsersAction = argparse._SubParsersAction
+
+
+class _Commands(_SubParsersAction):
+    """The subcommands, each parser built when its command is chosen.
+
+    ``engine --help`` and argparse's checks need only the names and help lines
+    (:data:`COMMANDS`); building every parser would import every command module and add
+    about 300 arguments to run one command. When argparse dispatches to a command,
+    :meth:`__call__` first has its module add the real parser (:meth:`load`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: name -> module, for the commands whose parser is not built yet
+        self._modules: dict[str, str] = {}
+        #: every command name in order (to its module): what argparse checks a choice
+        #: against and lists in usage and errors, in place of the built parsers
+        self._names: dict[str, Any] = {}
+        self.choices = self._names
+
+    def add_command(self, name: str, module: str, help: str) -> None:
+        """List ``name`` with its help line; :meth:`load` builds its parser later."""
+        self._choices_actions.append(self._ChoicesPseudoAction(name, (), help))
+        self._modules[name] = module
+        self._names[name] = module
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        if name in self._modules and "help" in kwargs:
+            raise ValueError(f"{name}: its help line belongs in COMMANDS")
+        return super().add_parser(name, **kwargs)
+
+    def load(self, name: str) -> None:
+        """Build the parser of ``name`` (and of the other commands of its module)."""
+        module = self._modules.get(name)
+        if module is None:
+            return
+        _add_module_parsers(module, self)
+        for other, owner in list(self._modules.items()):
+            if owner == module:
+                if other not in self._name_parser_map:
+                    raise ValueError(f"{module} did not add the command {other!r}")
+                del self._modules[other]
+
+    def load_all(self) -> None:
+        """Build every parser (for tests and documentation)."""
+        for name in list(self._names):
+            self.load(name)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        self.load(values[0])
+        super().__call__(parser, namespace, values, option_string)
+
+
+def build_parser(*, load_all: bool = False) -> argparse.ArgumentParser:
+    """The ``engine`` parser. Each command's own parser is built when the command is
+    parsed; ``load_all`` builds them all now."""
     parser = _Parser(
         prog="engine",
         description="Instrumented hash maps: generate, replay and inspect workloads.",
     )
     parser.add_argument("--version", action="version", version=f"engine {__version__}")
     _add_global_flags(parser, suppress=False)
+    parser.register("action", "parsers", _Commands)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_SubParser)
-    cmd_generate.add_parser(sub)
-    cmd_run.add_parser(sub)
-    cmd_analyse.add_parsers(sub)
-    cmd_ops.add_parsers(sub)
-    cmd_config.add_parser(sub)
-    cmd_snapshot.add_parsers(sub)
-    cmd_metrics.add_parser(sub)
-    cmd_serve.add_parser(sub)
-    cmd_demo.add_parser(sub)
+    assert isinstance(sub, _Commands)
+    for name, module, line in COMMANDS:
+        sub.add_command(name, module, line)
+    if load_all:
+        sub.load_all()
     return parser
 
 
@@ -213,6 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_error(exc)
         return exc.exit_code
     except KeyboardInterrupt:
+        import json
+
         envelope = {
             "error": "Interrupted",
             "detail": "stopped by a signal",
@@ -226,6 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_error(IOFailureError("out of memory", "use a smaller workload or key space"))
         return IOFailureError.exit_code
     except Exception as exc:  # a bug: still no traceback on the terminal
+        import json
+        import logging
+
         LOG.debug("internal error", exc_info=True)
         envelope = {
             "error": "Internal",

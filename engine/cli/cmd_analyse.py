@@ -15,7 +15,6 @@ __all__ = ["add_parsers"]
 def add_parsers(sub: SubParsers) -> None:
     p = sub.add_parser(
         "profile",
-        help="recommend a backend for a workload",
         description="Replay a prefix of the workload on every backend and recommend one.",
     )
     p.add_argument("--csv", required=True)
@@ -28,10 +27,7 @@ def add_parsers(sub: SubParsers) -> None:
     add_csv_limits(p)
     p.set_defaults(handler=run_profile)
 
-    d = sub.add_parser(
-        "workload-dna",
-        help="describe a workload: mix, key space, skew, hot keys, collision risk",
-    )
+    d = sub.add_parser("workload-dna")
     d.add_argument("--csv", required=True)
     d.add_argument("--top", type=int, default=10, help="hot keys to list (default 10)")
     add_csv_limits(d)

@@ -12,7 +12,7 @@ __all__ = ["add_parser"]
 
 
 def add_parser(sub: SubParsers) -> None:
-    p = sub.add_parser("config", help="create, show or check settings")
+    p = sub.add_parser("config")
     actions = p.add_subparsers(dest="config_action", required=True, metavar="{init,show,validate}")
     init = actions.add_parser("init", help="write a TOML file with every default")
     init.add_argument("--out", default="engine.toml", help="file to write (default engine.toml)")

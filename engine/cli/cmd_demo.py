@@ -116,7 +116,7 @@ def run_demo(out: TextIO) -> None:
 
 
 def add_parser(sub: SubParsers) -> None:
-    demo = sub.add_parser("demo", help="a short tour of the three maps")
+    demo = sub.add_parser("demo")
     demo.set_defaults(handler=run)
 
 

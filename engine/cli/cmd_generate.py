@@ -28,7 +28,6 @@ _FLAG_FIELDS: dict[str, Callable[[str], object]] = {
 def add_parser(sub: SubParsers) -> None:
     p = sub.add_parser(
         "generate-csv",
-        help="write a synthetic workload CSV",
         description="Write a synthetic op,key,value workload. Deterministic for a --seed.",
     )
     p.add_argument("--outfile", required=True, help="CSV file to write (atomically)")

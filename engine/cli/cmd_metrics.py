@@ -9,7 +9,7 @@ __all__ = ["add_parser"]
 
 
 def add_parser(sub: SubParsers) -> None:
-    p = sub.add_parser("metrics", help="work with metrics files")
+    p = sub.add_parser("metrics")
     actions = p.add_subparsers(dest="metrics_action", required=True, metavar="{validate}")
     v = actions.add_parser("validate", help="check every line against the metrics.v1 schema")
     v.add_argument("file")

@@ -18,21 +18,20 @@ __all__ = ["add_parsers"]
 
 def add_parsers(sub: SubParsers) -> None:
     for name, positionals in (("put", ("key", "value")), ("get", ("key",)), ("del", ("key",))):
-        p = sub.add_parser(name, help=f"{name} one key")
+        p = sub.add_parser(name)
         for positional in positionals:
             p.add_argument(positional)
         p.add_argument("--snapshot", help="work on this snapshot file (state persists)")
         p.add_argument("--compress", action="store_true", help="gzip the saved snapshot")
         add_key_flag(p)
         p.set_defaults(handler=run_op, op=name)
-    items = sub.add_parser("items", help="list the map's items")
+    items = sub.add_parser("items")
     items.add_argument("--snapshot", help="read this snapshot file")
     add_key_flag(items)
     items.set_defaults(handler=run_op, op="items")
 
     v = sub.add_parser(
         "probe-visualize",
-        help="show the trace of one operation step by step",
         description="Seed a map, run one operation under tracing and print every step.",
     )
     v.add_argument("--operation", required=True, choices=["get", "put", "del"])

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.cli.argtypes import finite_float
 from engine.cli.context import Context, SubParsers
-from engine.cli.output import LOG, keep_on_interrupt
+from engine.cli.output import LOG, ensure_logging, keep_on_interrupt
 from engine.cli.snapshots import add_key_flag, load_map, save_map
 from engine.errors import BadInputError
-from engine.observe.metrics import MetricsProducer, NdjsonSink
 from engine.settings.defaults import MAX_LATENCY_SAMPLES as MAX_SAMPLES
-from engine.store.atomic import atomic_write_text
 from engine.workloads.csv_format import CsvLimits, WorkloadFile
 from engine.workloads.replay import ReplayOptions, ReplayProgress, ReplayResult, replay
+
+if TYPE_CHECKING:
+    from engine.observe.metrics import NdjsonSink
 
 __all__ = ["add_csv_limits", "add_parser", "build_summary"]
 
@@ -48,7 +48,6 @@ def csv_limits(ctx: Context) -> CsvLimits:
 def add_parser(sub: SubParsers) -> None:
     p = sub.add_parser(
         "run-csv",
-        help="replay a CSV workload",
         description="Replay an op,key,value workload through the selected map.",
     )
     p.add_argument("--csv", required=True, help="workload file")
@@ -166,21 +165,27 @@ def run(ctx: Context) -> int:
     ceiling = ctx.limits.snapshot_max_bytes
     m = load_map(args.snapshot_in, args, ceiling) if args.snapshot_in else ctx.build_map()
     LOG.info("replaying %s on %s", args.csv, m.kind)
-    sink = (
-        NdjsonSink(args.metrics_out_dir, args.metrics_max_ticks) if args.metrics_out_dir else None
-    )
-    if sink is not None:
+    # The metrics modules (and pathlib, json) load only for a run that produces metrics.
+    sink: NdjsonSink | None = None
+    if args.metrics_out_dir:
+        from engine.observe.metrics import NdjsonSink
+
+        sink = NdjsonSink(args.metrics_out_dir, args.metrics_max_ticks)
         keep_on_interrupt(str(sink.path), "the ticks up to the stop, each a complete line")
     server = None
     if args.metrics_port is not None:
+        ensure_logging()  # the server logs through logging itself
         from engine.observe.endpoint import MetricsServer  # prometheus-client, uvicorn
         from engine.observe.http import warn_if_exposed
 
         warn_if_exposed(args.metrics_host, None, "the metrics endpoint")
         server = MetricsServer(args.metrics_host, args.metrics_port)
         LOG.info("serving metrics on %s/metrics", server.url)
-    producer = MetricsProducer()
     ticking = sink is not None or server is not None
+    if ticking:
+        from engine.observe.metrics import MetricsProducer
+
+        producer = MetricsProducer()
 
     def tick(current: Any, progress: ReplayProgress) -> None:
         produced = producer.tick(current, progress.latency)
@@ -222,6 +227,10 @@ def run(ctx: Context) -> int:
         LOG.info("wrote snapshot %s", args.snapshot_out)
         summary["snapshot_out"] = args.snapshot_out
     if args.json_summary_out:
+        import json
+
+        from engine.store.atomic import atomic_write_text
+
         atomic_write_text(args.json_summary_out, json.dumps(summary, indent=2, default=str))
         LOG.info("wrote summary to %s", args.json_summary_out)
     LOG.info(

@@ -7,7 +7,7 @@ import threading
 
 from engine.cli.argtypes import finite_float
 from engine.cli.context import Context, SubParsers
-from engine.cli.output import LOG
+from engine.cli.output import LOG, ensure_logging
 from engine.errors import BadInputError
 from engine.settings.secrets import read_secret
 
@@ -20,7 +20,6 @@ DEFAULT_PORT = 9477
 def add_parser(sub: SubParsers) -> None:
     p = sub.add_parser(
         "serve",
-        help="serve metrics (JSON API, Prometheus /metrics) and a job API over HTTP",
         description=(
             "Serve the ticks of FILE.ndjson (during or after a run), and with --workload-dir "
             "run workloads as jobs for other programs, until stopped. See docs/server.md."
@@ -81,6 +80,7 @@ def run(ctx: Context) -> int:
         )
     if not 1 <= args.job_workers <= 64 or not 1 <= args.max_queued_jobs <= 10_000:
         raise BadInputError("--job-workers must be 1..64 and --max-queued-jobs 1..10,000")
+    ensure_logging()  # the server logs through logging itself
     from engine.observe.http import warn_if_exposed
     from engine.observe.jobs import JobManager, WorkloadFolders
     from engine.observe.server import MetricsStore, serve  # uvicorn, prometheus-client

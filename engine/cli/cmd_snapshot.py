@@ -16,14 +16,14 @@ __all__ = ["add_parsers"]
 
 
 def add_parsers(sub: SubParsers) -> None:
-    i = sub.add_parser("inspect-snapshot", help="header, size, load and items of a snapshot")
+    i = sub.add_parser("inspect-snapshot")
     i.add_argument("--in", dest="infile", required=True)
     i.add_argument("--limit", type=int, default=10, help="items to list (default 10)")
     i.add_argument("--key", help="show this key's value and where it sits")
     add_key_flag(i)
     i.set_defaults(handler=run_inspect)
 
-    v = sub.add_parser("verify-snapshot", help="run the full invariant checker on a snapshot")
+    v = sub.add_parser("verify-snapshot")
     v.add_argument("--in", dest="infile", required=True)
     v.add_argument("--repair", action="store_true", help="rebuild from the trusted entries")
     v.add_argument("--out", dest="outfile", help="where --repair writes (required with it)")
@@ -32,7 +32,7 @@ def add_parsers(sub: SubParsers) -> None:
     add_key_flag(v)
     v.set_defaults(handler=run_verify)
 
-    c = sub.add_parser("compact-snapshot", help="rewrite a snapshot without tombstones")
+    c = sub.add_parser("compact-snapshot")
     c.add_argument("--in", dest="infile", required=True)
     c.add_argument("--out", dest="outfile", required=True)
     c.add_argument("--compress", action="store_true")

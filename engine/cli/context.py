@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from engine.cli.output import Output
-from engine.maps.base import BaseMap
+from engine.records import FrozenRecord
 from engine.settings.defaults import (
     DefaultHashing,
     DefaultLimits,
@@ -18,6 +18,7 @@ from engine.settings.defaults import (
 )
 
 if TYPE_CHECKING:
+    from engine.maps.base import BaseMap
     from engine.settings.models import HashingSettings, LimitsSettings, SamplingSettings, Settings
 
 __all__ = ["Context", "SubParsers"]
@@ -25,8 +26,8 @@ __all__ = ["Context", "SubParsers"]
 SubParsers: TypeAlias = "argparse._SubParsersAction[Any]"
 
 
-@dataclass(frozen=True)
-class Context:
+@dataclass(frozen=True, eq=False, repr=False)
+class Context(FrozenRecord):
     """``loaded`` holds the validated settings, or None when nothing overrides a default
     (no ``--config``, no ``ADHASH_*`` variable): then the hot paths read
     :mod:`engine.settings.defaults` and :attr:`settings` loads the models only when asked."""

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import EngineError
 
+if TYPE_CHECKING:
+    import logging
+
 __all__ = [
+    "LOG",
     "Output",
     "configure_logging",
+    "ensure_logging",
     "forget_progressive",
     "interrupted_hint",
     "keep_on_interrupt",
@@ -20,7 +23,8 @@ __all__ = [
     "print_error",
 ]
 
-LOG = logging.getLogger("engine")
+_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
+_WARNING = 30
 
 #: Files this command writes as it goes (not atomically), and what a stop leaves in them.
 _PROGRESSIVE: dict[str, str] = {}
@@ -45,34 +49,101 @@ def interrupted_hint() -> str:
     return f"kept {kept}; the atomic outputs (summary, snapshot) were not written"
 
 
-class _JsonFormatter(logging.Formatter):
-    """One JSON object per log record."""
+class _EngineLog:
+    """The ``engine`` logger (``logging.getLogger("engine")``), imported on first need.
 
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        access = getattr(record, "access", None)
-        if isinstance(access, dict):  # an HTTP request (engine.observe.http)
-            entry.update(access)
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
+    Importing :mod:`logging` (with traceback, threading, string and their regular
+    expressions) costs about a tenth of a short command's start-up, and at the default
+    level (warning) a replay logs nothing. So :func:`configure_logging` only records the
+    configuration and the level; the first record at or above that level, or
+    :func:`ensure_logging` (called before anything that logs through :mod:`logging`
+    directly, such as the HTTP servers), imports logging, applies the configuration and
+    from then on hands every call to the real logger."""
+
+    def __init__(self) -> None:
+        self.level = _WARNING  # an unconfigured logger's effective level (the root's)
+        self._setup: tuple[str, str, str | None, int, int] | None = None
+        self._logger: logging.Logger | None = None
+
+    def configure(self, fmt: str, level: str, log_file: str | None, size: int, n: int) -> None:
+        self.level = _LEVELS[level]
+        self._setup = (fmt, level, log_file, size, n)
+        if self._logger is not None:
+            _apply(self._logger, *self._setup)
+
+    @property
+    def loaded(self) -> logging.Logger | None:
+        """The real logger once loaded, else None."""
+        return self._logger
+
+    def real(self) -> logging.Logger:
+        """The real logger, configured."""
+        if self._logger is None:
+            import logging
+
+            logger = logging.getLogger("engine")
+            if self._setup is not None:
+                _apply(logger, *self._setup)
+            self._logger = logger
+        return self._logger
+
+    def _log(self, level: int, msg: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if self._logger is None and level < self.level:
+            return  # what the real logger would drop, without loading it
+        kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 2  # the caller's line
+        self.real().log(level, msg, *args, **kwargs)
+
+    def debug(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        self._log(10, msg, args, kwargs)
+
+    def info(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        self._log(20, msg, args, kwargs)
+
+    def warning(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        self._log(30, msg, args, kwargs)
+
+    def error(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        self._log(40, msg, args, kwargs)
 
 
-def configure_logging(
-    fmt: str, level: str, log_file: str | None, max_bytes: int, backups: int
+LOG = _EngineLog()
+
+
+def _formatter(fmt: str) -> logging.Formatter:
+    import logging
+
+    if fmt != "json":
+        return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    class JsonFormatter(logging.Formatter):
+        """One JSON object per log record."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            import json
+
+            entry: dict[str, Any] = {
+                "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+                + f".{int(record.msecs):03d}Z",
+                "level": record.levelname.lower(),
+                "logger": record.name,
+                "message": record.getMessage(),
+            }
+            access = getattr(record, "access", None)
+            if isinstance(access, dict):  # an HTTP request (engine.observe.http)
+                entry.update(access)
+            if record.exc_info:
+                entry["exception"] = self.formatException(record.exc_info)
+            return json.dumps(entry)
+
+    return JsonFormatter()
+
+
+def _apply(
+    logger: logging.Logger, fmt: str, level: str, log_file: str | None, max_bytes: int, backups: int
 ) -> None:
-    """Log to stderr, and to a rotating file when ``log_file`` is set."""
-    formatter: logging.Formatter = (
-        _JsonFormatter()
-        if fmt == "json"
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    import logging
+
+    formatter = _formatter(fmt)
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
         from logging.handlers import RotatingFileHandler  # sockets and all: only here
@@ -89,23 +160,47 @@ def configure_logging(
             raise IOFailureError(f"cannot open log file {log_file!r}: {exc.strerror}") from None
     for handler in handlers:
         handler.setFormatter(formatter)
-    LOG.handlers[:] = handlers
-    LOG.setLevel(level.upper())
-    LOG.propagate = False
+    logger.handlers[:] = handlers
+    logger.setLevel(level.upper())
+    logger.propagate = False
+
+
+def configure_logging(
+    fmt: str, level: str, log_file: str | None, max_bytes: int, backups: int
+) -> None:
+    """Log to stderr, and to a rotating file when ``log_file`` is set. Applied at once
+    for a file, a level below warning, or a process that has loaded :mod:`logging`
+    anyway; otherwise at the first record (see :class:`_EngineLog`)."""
+    LOG.configure(fmt, level, log_file, max_bytes, backups)
+    if log_file or LOG.level < _WARNING or "logging" in sys.modules:
+        LOG.real()
+
+
+def ensure_logging() -> None:
+    """Load and configure the ``engine`` logger now: before starting anything that logs
+    through :mod:`logging` itself (``engine.observe.http``, uvicorn)."""
+    LOG.real()
 
 
 def log_failure_to_file(error: EngineError) -> None:
     """Record a failure in the log file only: stderr carries exactly one envelope."""
-    record = LOG.makeRecord(
-        LOG.name, logging.ERROR, __file__, 0, "%s: %s", (error.code, error.detail), None
+    logger = LOG.loaded
+    if logger is None:  # not loaded, so there is no log file
+        return
+    import logging
+
+    record = logger.makeRecord(
+        logger.name, logging.ERROR, __file__, 0, "%s: %s", (error.code, error.detail), None
     )
-    for handler in LOG.handlers:
+    for handler in logger.handlers:
         if isinstance(handler, logging.FileHandler):
             handler.handle(record)
 
 
 def print_error(error: EngineError) -> None:
     """The error envelope, one line of JSON on stderr."""
+    import json  # here and below: a command that prints text never loads it
+
     sys.stderr.write(json.dumps(error.envelope()) + "\n")
     sys.stderr.flush()
 
@@ -121,10 +216,14 @@ class Output:
         """Print ``text`` (or ``data`` as JSON when there is no text form) or, with
         ``--json``, ``{"ok": true, "command": ..., "result": data}``."""
         if self.as_json:
+            import json
+
             payload = {"ok": True, "command": self.command, "result": data}
             sys.stdout.write(json.dumps(payload, default=str) + "\n")
         elif text is not None:
             sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
         else:
+            import json
+
             sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
         sys.stdout.flush()

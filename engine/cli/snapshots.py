@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING
 
-from engine.maps.base import BaseMap
 from engine.settings.secrets import read_secret
+
+if TYPE_CHECKING:
+    from engine.maps.base import BaseMap
 
 __all__ = ["add_key_flag", "load_map", "save_map", "signing_key"]
 

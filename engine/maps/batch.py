@@ -20,14 +20,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from engine.records import Record
+
 __all__ = ["OnWrite", "RowBatch", "apply_rows_generic"]
 
 #: Called after every put and delete a batch applies; True stops the batch there.
 OnWrite = Callable[[], bool]
 
 
-@dataclass(slots=True)
-class RowBatch:
+@dataclass(slots=True, eq=False, repr=False)
+class RowBatch(Record):
     """Rows to apply and what applying them counted (see the module docstring).
 
     ``applied`` counts data rows consumed so far, including any the caller handled

@@ -52,6 +52,7 @@ from typing import Any
 from zlib import crc32
 
 from engine.errors import UnsupportedKeyError
+from engine.records import FrozenRecord
 
 __all__ = [
     "DEFAULT_HASH",
@@ -192,8 +193,8 @@ def keyed_hash(seed: bytes) -> HashFunction:
     return keyed
 
 
-@dataclass(frozen=True)
-class HashSpec:
+@dataclass(frozen=True, eq=False, repr=False)
+class HashSpec(FrozenRecord):
     """Which hash function a map uses, and its seed: part of the map's state.
 
     ``seed`` is a hex string of 16 bytes for ``"keyed"`` and ``None`` for the unseeded

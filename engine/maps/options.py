@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Final, TypeVar
 
+from engine.records import FrozenRecord
+
 __all__ = [
     "AdaptiveSpec",
     "ChainingSpec",
@@ -35,8 +37,8 @@ _Spec = TypeVar("_Spec")
 _INF: Final = float("inf")
 
 
-@dataclass(frozen=True, slots=True)
-class GuardrailSpec:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class GuardrailSpec(FrozenRecord):
     """The fields of :class:`engine.maps.option_models.GuardrailConfig`, checked."""
 
     chaining_load_factor: float = 0.8
@@ -51,8 +53,8 @@ class GuardrailSpec:
     cooldown_backoff: float = 2.0
 
 
-@dataclass(frozen=True, slots=True)
-class ChainingSpec:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class ChainingSpec(FrozenRecord):
     """The fields of :class:`engine.maps.option_models.ChainingOptions`, checked."""
 
     hash: str = "crc32"
@@ -62,8 +64,8 @@ class ChainingSpec:
     groups: int = 4
 
 
-@dataclass(frozen=True, slots=True)
-class RobinHoodSpec:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class RobinHoodSpec(FrozenRecord):
     """The fields of :class:`engine.maps.option_models.RobinHoodOptions`, checked."""
 
     hash: str = "crc32"
@@ -73,8 +75,8 @@ class RobinHoodSpec:
     deletion: str = "backshift"
 
 
-@dataclass(frozen=True, slots=True)
-class AdaptiveSpec:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class AdaptiveSpec(FrozenRecord):
     """The fields of :class:`engine.maps.option_models.AdaptiveOptions`, checked."""
 
     hash: str = "crc32"

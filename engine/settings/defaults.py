@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from engine.errors import BadInputError
-from engine.maps.base import BaseMap
 from engine.maps.factory import create_map
+from engine.records import FrozenRecord
 from engine.workloads.csv_format import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
+
+if TYPE_CHECKING:
+    from engine.maps.base import BaseMap
 
 __all__ = [
     "BACKEND",
@@ -49,20 +52,20 @@ MODES: dict[str, Backend] = {
 BACKEND: Final[Backend] = "adaptive"
 
 
-@dataclass(frozen=True)
-class DefaultHashing:
+@dataclass(frozen=True, eq=False, repr=False)
+class DefaultHashing(FrozenRecord):
     function: str = "crc32"
     seed: str | int | None = None
 
 
-@dataclass(frozen=True)
-class DefaultSampling:
+@dataclass(frozen=True, eq=False, repr=False)
+class DefaultSampling(FrozenRecord):
     latency_sample_k: int = 1000
     latency_sample_every: int = 128
 
 
-@dataclass(frozen=True)
-class DefaultLimits:
+@dataclass(frozen=True, eq=False, repr=False)
+class DefaultLimits(FrozenRecord):
     csv_max_rows: int = DEFAULT_MAX_ROWS
     csv_max_bytes: int = DEFAULT_MAX_BYTES
     snapshot_max_bytes: int = 512 * 1024 * 1024

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from engine.jsonsafe import encode_key, encode_value
+from engine.records import FrozenRecord
 
 __all__ = [
     "EVENT_KINDS",
@@ -41,8 +42,8 @@ def _where(slot: int | None, bucket: int | None, group: int | None, position: in
     return f"bucket {bucket}, group {group}, position {position}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TraceEvent:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class TraceEvent(FrozenRecord):
     """Base of all events."""
 
     kind: ClassVar[str] = "event"
@@ -68,7 +69,7 @@ class TraceEvent:
         return self.kind
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class HashEvent(TraceEvent):
     """The key was hashed and its home position computed: ``index = hash & (capacity - 1)``."""
 
@@ -89,7 +90,7 @@ class HashEvent(TraceEvent):
         return text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class ProbeEvent(TraceEvent):
     """A position was inspected. ``state``: empty, occupied, tombstone (slots) or entry."""
 
@@ -110,7 +111,7 @@ class ProbeEvent(TraceEvent):
         return text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class CompareEvent(TraceEvent):
     """The searched key was compared with a resident key."""
 
@@ -128,7 +129,7 @@ class CompareEvent(TraceEvent):
         return f"compare {self.key!r} with {self.other!r}: {verdict}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class DisplaceEvent(TraceEvent):
     """Robin Hood swap: the incoming entry is farther from home than the resident, so it
     takes the slot and the resident (the richer one) moves on."""
@@ -148,7 +149,7 @@ class DisplaceEvent(TraceEvent):
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class PlaceEvent(TraceEvent):
     """An entry was stored (``replaced``: an existing key's value was overwritten)."""
 
@@ -175,7 +176,7 @@ class PlaceEvent(TraceEvent):
         return text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class RemoveEvent(TraceEvent):
     """An entry was unlinked (chaining) or emptied before a backward shift (Robin Hood)."""
 
@@ -192,7 +193,7 @@ class RemoveEvent(TraceEvent):
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class TombstoneEvent(TraceEvent):
     """A deleted slot was marked as a tombstone, keeping its distance so probes pass it."""
 
@@ -205,7 +206,7 @@ class TombstoneEvent(TraceEvent):
         return f"mark slot {self.slot} as a tombstone (was {self.key!r})"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class BackshiftEvent(TraceEvent):
     """Backward-shift deletion moved an entry one slot closer to its home."""
 
@@ -222,7 +223,7 @@ class BackshiftEvent(TraceEvent):
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class ResizeEvent(TraceEvent):
     """The table was rebuilt with ``new_capacity`` (all entries re-placed)."""
 
@@ -239,7 +240,7 @@ class ResizeEvent(TraceEvent):
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class CompactEvent(TraceEvent):
     """Tombstones were purged by rebuilding the table."""
 
@@ -251,7 +252,7 @@ class CompactEvent(TraceEvent):
         return f"compact: {self.tombstones_removed} tombstones removed (capacity {self.capacity})"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class MigrateEvent(TraceEvent):
     """Adaptive migration: ``phase`` is start, batch or end. ``moved`` counts this batch,
     which scanned source positions ``start`` to ``cursor - 1`` for at most ``batch``."""
@@ -285,7 +286,7 @@ class MigrateEvent(TraceEvent):
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class GuardrailEvent(TraceEvent):
     """An adaptive guardrail tripped: ``metric`` exceeded ``threshold``."""
 
@@ -299,7 +300,7 @@ class GuardrailEvent(TraceEvent):
         return f"guardrail {self.metric} = {self.value:g} > {self.threshold:g}: {self.action}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class ResultEvent(TraceEvent):
     """The operation finished. ``probes``: positions inspected in total."""
 

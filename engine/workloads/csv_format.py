@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import IO, Final
 
 from engine.errors import BadInputError, IOFailureError, PolicyError
+from engine.records import FrozenRecord, Record
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -60,16 +61,16 @@ class WorkloadError(BadInputError):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class CsvLimits:
+@dataclass(frozen=True, eq=False, repr=False)
+class CsvLimits(FrozenRecord):
     """Guardrails read before and while streaming; 0 disables one."""
 
     max_rows: int = DEFAULT_MAX_ROWS
     max_bytes: int = DEFAULT_MAX_BYTES
 
 
-@dataclass
-class WorkloadSummary:
+@dataclass(eq=False, repr=False)
+class WorkloadSummary(Record):
     """What a validation pass counted."""
 
     rows: int = 0

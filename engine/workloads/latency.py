@@ -6,7 +6,10 @@ uniform sample of every timed operation (Vitter's algorithm R).
 
 from __future__ import annotations
 
-import random
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import random
 
 __all__ = ["PERCENTILES", "Reservoir"]
 
@@ -16,7 +19,7 @@ PERCENTILES = (0.50, 0.90, 0.99)
 class Reservoir:
     """A uniform sample of at most ``k`` values. ``offer`` is O(1)."""
 
-    __slots__ = ("_rng", "k", "seen", "values")
+    __slots__ = ("_rng", "_seed", "k", "seen", "values")
 
     def __init__(self, k: int, seed: int = 0) -> None:
         if k < 1:
@@ -24,13 +27,20 @@ class Reservoir:
         self.k = k
         self.values: list[float] = []
         self.seen = 0
-        self._rng = random.Random(seed)
+        self._seed = seed
+        # made when the reservoir first overflows (random loads then: a short run that
+        # never fills its reservoir does not import it); the same draws either way
+        self._rng: random.Random | None = None
 
     def offer(self, value: float) -> None:
         self.seen += 1
         if len(self.values) < self.k:
             self.values.append(value)
             return
+        if self._rng is None:
+            import random
+
+            self._rng = random.Random(self._seed)
         slot = self._rng.randrange(self.seen)
         if slot < self.k:
             self.values[slot] = value

@@ -26,6 +26,7 @@ from typing import Any
 
 from engine.maps.base import BaseMap
 from engine.maps.batch import RowBatch
+from engine.records import FrozenRecord, Record
 from engine.workloads.csv_format import OPS, WorkloadFile
 from engine.workloads.latency import Reservoir
 
@@ -34,8 +35,8 @@ __all__ = ["ReplayOptions", "ReplayResult", "replay"]
 _CLOCK_EVERY = 1024  # rows between looks at the clock (compaction interval, ticks)
 
 
-@dataclass(frozen=True)
-class ReplayOptions:
+@dataclass(frozen=True, eq=False, repr=False)
+class ReplayOptions(FrozenRecord):
     """How to replay: latency sampling, proactive compaction and progress ticks."""
 
     latency_sample_k: int = 1000
@@ -47,8 +48,8 @@ class ReplayOptions:
     on_latency: Callable[[str, float], None] | None = None
 
 
-@dataclass
-class ReplayProgress:
+@dataclass(eq=False, repr=False)
+class ReplayProgress(Record):
     """Counters while a replay runs (handed to ticks)."""
 
     started: float
@@ -59,8 +60,8 @@ class ReplayProgress:
     final: bool = False
 
 
-@dataclass
-class ReplayResult:
+@dataclass(eq=False, repr=False)
+class ReplayResult(Record):
     """What a replay did."""
 
     elapsed_seconds: float
