@@ -289,3 +289,35 @@ def test_the_command_serves_jobs(workloads: Path, tmp_path: Path) -> None:
         _, err = proc.communicate(timeout=20)
     assert "Traceback" not in err
     assert (tmp_path / "jobs" / job["id"] / "metrics.ndjson").exists()  # --jobs-dir stays
+
+
+def test_a_cancel_that_beats_the_workers_start_is_a_clean_cancel(tmp_path: Path) -> None:
+    """SIGTERM can reach a worker before it has set up its clean stop (it is still
+    importing): the process dies of the signal. That job is cancelled with exit 130 and
+    an Interrupted envelope, as a cancel a moment later would be, not a failed job with
+    an Internal error."""
+    import sys
+
+    from engine.observe.jobs import Job
+
+    manager = JobManager(WorkloadFolders([str(tmp_path)]), str(tmp_path / "jobs"))
+    try:
+        folder = tmp_path / "jobs" / "early"
+        folder.mkdir(parents=True)
+        # a worker with no SIGTERM handler yet: the default action kills it
+        job = Job(id="early", kind="run-csv", request={}, folder=folder,
+                  argv=[sys.executable, "-c", "import time; time.sleep(60)"])
+        with manager._lock:
+            manager._jobs[job.id] = job
+            manager._queue.append(job)
+            manager._wake.notify_all()
+        deadline = time.monotonic() + 10
+        while job.process is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        manager.cancel(job.id)
+        while job.state not in ("cancelled", "failed") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert job.state == "cancelled" and job.exit_code == 130
+        assert job.error is not None and job.error["error"] == "Interrupted"
+    finally:
+        manager.close()

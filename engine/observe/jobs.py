@@ -345,6 +345,12 @@ class JobManager:
             except (ValueError, KeyError, TypeError):
                 job.state = "failed"
                 job.error = {"error": "Internal", "detail": "the worker printed no result"}
+        elif job.cancel_requested and code < 0 and _last_envelope(err) is None:
+            # SIGTERM reached the worker before it could turn it into a clean stop (it
+            # was still starting): the same outcome as a cancel a moment later
+            job.state, job.exit_code = "cancelled", 130
+            job.error = {"error": "Interrupted",
+                         "detail": "cancelled before the worker began its run"}
         else:
             job.state = "cancelled" if job.cancel_requested else "failed"
             job.error = _last_envelope(err) or {
