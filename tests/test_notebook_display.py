@@ -95,3 +95,14 @@ def test_show_outside_ipython_returns_the_picture() -> None:
     assert pic is not None and "kiwi" in pic._repr_svg_()
     with pytest.raises(TypeError, match="cannot draw"):
         notebook.picture(42)
+
+
+def test_a_notebook_session_ends_by_saying_what_a_notebook_can_do_next() -> None:
+    from explorer.notebook import session
+
+    s = session("robinhood", capacity=8)
+    s.put("apple", 1)
+    s.to_end()
+    text = s.frame().narration
+    assert "1 operation done" in text and "put('apple', 1)" in text
+    assert "Type an operation" not in text  # the desktop app's wording

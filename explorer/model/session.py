@@ -46,6 +46,9 @@ class Session:
     """Operations, the current position, and an optional twin map run on the same
     operations (the side-by-side comparison some demos use)."""
 
+    #: what the end frame suggests doing next (a notebook session says it its own way)
+    next_hint = "Type an operation such as 'put apple 1'"
+
     def __init__(
         self,
         config: MapConfig | None = None,
@@ -112,10 +115,9 @@ class Session:
                     event=None,
                     tables=tables,
                     narration=(
-                        f"{ops} done. Type an operation such as 'put apple 1', "
-                        "or step back to replay them."
+                        f"{ops} done. {self.next_hint}, or step back to replay them."
                         if done
-                        else "An empty map. Type an operation such as 'put apple 1'."
+                        else f"An empty map. {self.next_hint}."
                     ),
                     # what the next operation typed will run: an insert, nothing lit yet
                     pseudocode=pseudocode_for(timeline.config.backend, "put", tables[-1].kind),

@@ -48,6 +48,8 @@ def config_of(mapping: BaseMap) -> MapConfig:
 class NotebookSession(Session):
     """A session with one method per operation and a picture (``_repr_svg_``)."""
 
+    next_hint = "Call put('apple', 1) on the session to add one"
+
     def put(self, key: str, value: object) -> OpRecord:
         return self.execute(Operation("put", str(key), str(value)))
 
