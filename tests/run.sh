@@ -13,9 +13,12 @@ UV_VERSION="0.13.9"
 # spec assembles the lean ICU data library with as and ld, and strips with strip),
 # valgrind for the performance gate's instruction counts (tests/test_perf_gate.py), and
 # chromium for tests/test_notebook_browser.py, which runs the notebook widgets' front end
-# in headless Chromium (it skips without it; chromium and chromium-common are 113 MB).
+# in headless Chromium (it skips without it; chromium and chromium-common are 113 MB),
+# and Xvfb with the xcb libraries of a desktop for the binary's real X11 window test.
 QT_DEBS=(libegl1 libgl1 libfontconfig1 libglib2.0-0 libdbus-1-3 libxkbcommon0 fonts-dejavu-core
-         python3-venv binutils valgrind chromium)
+         python3-venv binutils valgrind chromium
+         xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
+         libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0)
 # PyInstaller bundles the shared libpython, which Debian ships apart from its python3
 if [[ -x /usr/bin/python3 ]]; then
     QT_DEBS+=("libpython$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')")
