@@ -89,6 +89,25 @@ def detail(painter: QPainter, option: QStyleOptionGraphicsItem | None) -> float:
     return float(option.levelOfDetailFromTransform(painter.worldTransform()))
 
 
+def _marked_box(
+    painter: QPainter,
+    p: Palette,
+    rect: QRectF,
+    fill: str,
+    mark: str | None,
+    *,
+    radius: float,
+    width: float,
+) -> None:
+    """A cell's rounded background: ``fill`` with a grid outline ``width`` wide, or a
+    thick outline in the mark's colour (slots, group heads and lanes alike)."""
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QBrush(QColor(fill)))
+    pen = QPen(QColor(p.grid), width) if mark is None else QPen(QColor(p.mark(mark)), 3.0)
+    painter.setPen(pen)
+    painter.drawRoundedRect(rect, radius, radius)
+
+
 class _Item(QGraphicsItem):
     def __init__(self, palette: Palette, size: QRectF) -> None:
         super().__init__()
@@ -131,14 +150,8 @@ class SlotItem(_Item):
         assert painter is not None
         p = self.colours
         rect = self._size
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        fill = QColor(p.tombstone if self.state == "tombstone" else p.slot_empty)
-        painter.setBrush(QBrush(fill))
-        pen = QPen(QColor(p.grid), 1.2)
-        if self.mark is not None:
-            pen = QPen(QColor(p.mark(self.mark)), 3.0)
-        painter.setPen(pen)
-        painter.drawRoundedRect(rect, 9, 9)
+        fill = p.tombstone if self.state == "tombstone" else p.slot_empty
+        _marked_box(painter, p, rect, fill, self.mark, radius=9, width=1.2)
         if detail(painter, option) < LOW_DETAIL:
             return
         if self.state == "tombstone":
@@ -207,13 +220,8 @@ class GroupHeadItem(_Item):
         assert painter is not None
         p = self.colours
         rect = self._size
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setBrush(QBrush(QColor(p.tile if self.length else p.slot_empty)))
-        pen = QPen(QColor(p.grid), 1.0)
-        if self.mark is not None:
-            pen = QPen(QColor(p.mark(self.mark)), 3.0)
-        painter.setPen(pen)
-        painter.drawRoundedRect(rect, 6, 6)
+        fill = p.tile if self.length else p.slot_empty
+        _marked_box(painter, p, rect, fill, self.mark, radius=6, width=1.0)
         if detail(painter, option) < LOW_DETAIL:
             return
         painter.setPen(QColor(p.tile_text if self.length else p.muted))
@@ -247,13 +255,7 @@ class LaneItem(_Item):
         assert painter is not None
         p = self.colours
         rect = self._size
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setBrush(QBrush(QColor(p.slot_empty)))
-        pen = QPen(QColor(p.grid), 1.0)
-        if self.mark is not None:
-            pen = QPen(QColor(p.mark(self.mark)), 3.0)
-        painter.setPen(pen)
-        painter.drawRoundedRect(rect, 8, 8)
+        _marked_box(painter, p, rect, p.slot_empty, self.mark, radius=8, width=1.0)
         if detail(painter, option) < LOW_DETAIL:
             return
         painter.setPen(QColor(p.muted))
