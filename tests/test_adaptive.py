@@ -12,6 +12,7 @@ import engine
 from engine import AdaptiveMap, GuardrailConfig
 from engine.maps.adversarial import colliding_keys
 from engine.maps.base import BaseMap
+from engine.maps.batch import RowBatch, WriteGuard
 
 # --------------------------------------------------------------------------- helpers
 
@@ -492,30 +493,44 @@ def test_the_tripwire_answers_yes_whenever_the_full_check_would_trip(backend: st
 
 
 @pytest.mark.parametrize("backend", ["chaining", "robinhood"])
-def test_the_kernel_hook_crosses_exactly_where_the_tripwire_does(backend: str) -> None:
-    """The batch kernel's write hook inlines the tripwire's comparisons (one call less a
-    row): on the same random states both must say the same."""
+def test_the_kernel_guard_crosses_exactly_where_the_tripwire_does(backend: str) -> None:
+    """The batch kernels compare the guard's limits themselves (no call a write): with the
+    map's own limits, on the same random states, a kernel's write must call the check
+    exactly where the tripwire says a threshold is crossed."""
     near = {"robinhood_max_probe": 6, "robinhood_avg_probe": 1.5} if backend == "robinhood" else {}
     m = AdaptiveMap(initial_backend=backend, capacity=8, groups=2,
                     guardrails=GuardrailConfig(min_entries=4, cooldown_ops=0,
                                                cooldown_per_entry=0, **near))
-    checked: list[bool] = []
-    m._check_guardrails = lambda: checked.append(True)  # type: ignore[method-assign]
-    hook = m._kernel_hook()
+    checked: list[int] = []
+    own = m._write_guard()
+    guard = WriteGuard(lambda: checked.append(guard.writes) is not None, own.min_entries,
+                       own.limits)
     rng = random.Random(5)
     agreed = {True: 0, False: 0}
     for i in range(3000):
         key = f"k{rng.randrange(60 + i // 8)}"
-        if (i // 500) % 2 == 0 or rng.random() < 0.2:
-            m._active[key] = i  # the table itself: no check of the map's own
-        else:
-            m._active.discard(key)
+        row = ["put", key, "v"] if (i // 500) % 2 == 0 or rng.random() < 0.2 else ["del", key, ""]
         checked.clear()
-        hook()  # counts a write, and runs the (recording) check where it crosses
+        guard.writes = 0
+        m._active.apply_rows(RowBatch(iter([row]), stop=10), guard=guard)  # the table's kernel
         said = m._tripwire()
-        assert bool(checked) == said, f"hook and tripwire differ at write {i}"
+        assert bool(checked) == said, f"kernel guard and tripwire differ at write {i}"
+        assert checked in ([], [1]) and guard.writes == 1  # the write counted once
         agreed[said] += 1
     assert agreed[True] > 100 and agreed[False] > 100
+
+
+@pytest.mark.parametrize("backend", ["chaining", "robinhood"])
+def test_the_kernel_guard_waits_out_the_cooldown(backend: str) -> None:
+    """A guard's ``quiet`` writes go by without a check, counted all the same."""
+    table = engine.create_map(backend)
+    checked: list[int] = []
+    guard = WriteGuard(lambda: checked.append(guard.writes) is not None, 1, (0.0, 0.0, 0.0))
+    guard.quiet = 5
+    rows = [["put", f"k{i}", "v"] for i in range(8)]
+    table.apply_rows(RowBatch(iter(rows), stop=100), guard=guard)
+    assert checked == [5, 6, 7, 8]  # limits of 0: every write from the fifth on crosses
+    assert guard.writes == 8
 
 
 def test_options_are_validated() -> None:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.errors import InvariantError
 from engine.maps.base import MISSING, BaseMap
-from engine.maps.batch import OnWrite, RowBatch
+from engine.maps.batch import OnWrite, RowBatch, WriteGuard
 from engine.maps.chaining import ChainingMap
 from engine.maps.hashing import HashSpec
 from engine.maps.options import AdaptiveSpec, adaptive_options, spec_dict
@@ -104,7 +104,7 @@ class AdaptiveMap(BaseMap):
         self._completed = 0
         self._writes = 0
         self._quiet_until = 0  # no guardrail check before this many writes
-        self._hook: tuple[BaseMap, OnWrite] | None = None  # see _kernel_hook
+        self._guards: tuple[type, WriteGuard] | None = None  # see _write_guard
         self._tripwire: Callable[[], bool] = self._rearm  # see _rearm
 
     def _new_backend(self, kind: str, capacity: int) -> BaseMap:
@@ -236,20 +236,30 @@ class AdaptiveMap(BaseMap):
         if not self.discard(key):
             raise KeyError(key)
 
-    def apply_rows(self, batch: RowBatch, on_write: OnWrite | None = None) -> None:
+    def apply_rows(
+        self, batch: RowBatch, on_write: OnWrite | None = None, guard: WriteGuard | None = None
+    ) -> None:
         """Apply workload rows (:mod:`engine.maps.batch`), as ``get``, ``put`` and ``discard``
         would. With no migration running and no trace open, the active backend's kernel
-        applies them while this map counts each write and checks its guardrails after it,
-        as ``put`` does; a migration ends the kernel's run, and the generic path applies
+        applies them under this map's write guard (:meth:`_write_guard`): every write is
+        counted and checked against the guardrails, as ``put`` does, by comparisons in the
+        kernel itself; a migration ends the kernel's run, and the generic path applies
         rows until the migration is over. O(rows)."""
-        if on_write is not None:
-            BaseMap.apply_rows(self, batch, on_write)
+        if on_write is not None or guard is not None:
+            BaseMap.apply_rows(self, batch, on_write, guard)
             return
         while batch.pending is None and not batch.exhausted:
             if self._tracer is not None:
                 BaseMap.apply_rows(self, batch)
             elif self._migration is None:
-                self._active.apply_rows(batch, self._kernel_hook())
+                guard = self._write_guard()
+                guard.quiet = self._quiet_until - self._writes
+                guard.writes = 0
+                try:
+                    self._active.apply_rows(batch, guard=guard)
+                finally:
+                    self._writes += guard.writes
+                    guard.writes = 0
             else:
                 BaseMap.apply_rows(self, batch, self._migration_over)
 
@@ -306,66 +316,39 @@ class AdaptiveMap(BaseMap):
         self._tripwire = tripwire
         return tripwire()
 
-    def _kernel_hook(self) -> OnWrite:
-        """The ``on_write`` for the active backend's kernel: count the write as ``put``
-        and ``discard`` do and, past the cooldown, compare the guardrails' counters in
-        place; only when one has crossed its threshold does it run the full check (which
-        starts the migration) and stop the kernel. Built once per active table. Its
-        comparisons are the tripwire's (:meth:`_rearm`) inlined, one call less per row;
-        a test holds the two equal."""
-        active = self._active
-        if self._hook is not None and self._hook[0] is active:
-            return self._hook[1]
+    def _write_guard(self) -> WriteGuard:
+        """The guard the active backend's kernel applies rows under (see
+        :class:`~engine.maps.batch.WriteGuard`): it counts writes as ``put`` and
+        ``discard`` do and, past the cooldown, compares the tripwire's counters (:meth:`_rearm`)
+        with their thresholds itself, so a write with nothing near one costs no call; only
+        one that crosses runs the full check, which may start a migration and so stop the
+        kernel. Built once per backend kind; a test holds its limits to the tripwire's."""
+        kind = type(self._active)
+        if self._guards is not None and self._guards[0] is kind:
+            return self._guards[1]
         g = self._guard
-        min_entries = g.min_entries
-        wrote: OnWrite
-        if type(active) is ChainingMap:
-            chained = active
-            max_len, load, avg = (
-                g.chaining_max_group_len,
-                g.chaining_load_factor,
-                g.chaining_avg_probe,
-            )
-
-            def wrote() -> bool:
-                self._writes += 1
-                if self._writes < self._quiet_until:
-                    return False
-                size = chained._size
-                if size < min_entries or not (
-                    chained._chain_max > max_len
-                    or size > load * (chained._mask + 1)
-                    or chained._compare_sum > avg * size
-                ):
-                    return False
-                self._check_guardrails()
-                return self._migration is not None
-
-        else:
-            assert type(active) is RobinHoodMap
-            robin = active
-            max_probe, avg_dib, ratio = (
+        limits = (
+            (g.chaining_max_group_len, g.chaining_load_factor, g.chaining_avg_probe)
+            if kind is ChainingMap
+            else (
                 g.robinhood_max_probe,
                 g.robinhood_avg_probe - 1.0,
                 g.robinhood_tombstone_ratio,
             )
+        )
+        guard = WriteGuard(self._guarded_check, g.min_entries, limits)
+        self._guards = (kind, guard)
+        return guard
 
-            def wrote() -> bool:
-                self._writes += 1
-                if self._writes < self._quiet_until:
-                    return False
-                size = robin._size
-                if size < min_entries or not (
-                    robin._dib_max >= max_probe
-                    or robin._dib_sum > avg_dib * size
-                    or robin._tombstones > ratio * (robin._mask + 1)
-                ):
-                    return False
-                self._check_guardrails()
-                return self._migration is not None
-
-        self._hook = (active, wrote)
-        return wrote
+    def _guarded_check(self) -> bool:
+        """A kernel's write crossed a limit of its guard: count its writes, run the full
+        check; True (stop the kernel) when a migration started."""
+        assert self._guards is not None
+        guard = self._guards[1]
+        self._writes += guard.writes
+        guard.writes = 0
+        self._check_guardrails()
+        return self._migration is not None
 
     def _migration_over(self) -> bool:
         return self._migration is None
@@ -769,7 +752,7 @@ class AdaptiveMap(BaseMap):
         clone._history = type(self._history)(self._history, maxlen=self._history.maxlen)
         clone._migration_log = [dict(entry) for entry in self._migration_log]
         clone._tracer = None
-        clone._hook = None
+        clone._guards = None
         clone._tripwire = clone._rearm  # the copied one reads this map's tables
         if self._migration is None:
             clone._active = self._adopt_for(clone, self._active)

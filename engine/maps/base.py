@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Iterator, MutableMapping
 from typing import Any, ClassVar, Final
 
-from engine.maps.batch import OnWrite, RowBatch, apply_rows_generic
+from engine.maps.batch import OnWrite, RowBatch, WriteGuard, apply_rows_generic, guard_hook
 from engine.maps.hashing import HashFunction, HashSpec
 from engine.maps.stats import hist_add, hist_count, hist_max, hist_merge, hist_pairs, hist_sum
 from engine.tracing.events import TraceEvent
@@ -189,11 +189,14 @@ class BaseMap(MutableMapping[Any, Any]):
 
     put = __setitem__  # ``m.put(k, v)``: the same, as a method callers can bind once
 
-    def apply_rows(self, batch: RowBatch, on_write: OnWrite | None = None) -> None:
+    def apply_rows(
+        self, batch: RowBatch, on_write: OnWrite | None = None, guard: WriteGuard | None = None
+    ) -> None:
         """Apply workload rows from ``batch`` (see :mod:`engine.maps.batch`), the same as one
         ``get``, ``put`` or ``discard`` per row; ``on_write`` runs after every write and
-        stops the batch when it returns True. O(rows)."""
-        apply_rows_generic(self, batch, on_write)
+        stops the batch when it returns True, or ``guard`` watches the writes instead.
+        O(rows)."""
+        apply_rows_generic(self, batch, on_write if guard is None else guard_hook(guard))
 
     def __len__(self) -> int:
         return self._size

@@ -22,10 +22,46 @@ from typing import Any, Protocol
 
 from engine.records import Record
 
-__all__ = ["OnWrite", "RowBatch", "apply_rows_generic"]
+__all__ = ["OnWrite", "RowBatch", "WriteGuard", "apply_rows_generic", "guard_hook"]
 
 #: Called after every put and delete a batch applies; True stops the batch there.
 OnWrite = Callable[[], bool]
+
+
+class WriteGuard:
+    """A watch on every write a kernel applies, with no call while nothing is near a
+    threshold (the adaptive map's guardrails; :mod:`engine.maps.kernels`).
+
+    After each write the kernel counts it; once ``quiet`` writes have gone by and its
+    table holds at least ``min_entries`` entries, it compares three of the table's own
+    counters with ``limits`` (which three depends on the backend: see the kernels). Only
+    when one has crossed does it add the writes counted so far to ``writes`` and call
+    ``check``, whose True stops the batch after that write; the kernel adds the rest of
+    its writes to ``writes`` when it returns. O(1) a write.
+    """
+
+    __slots__ = ("check", "limits", "min_entries", "quiet", "writes")
+
+    def __init__(
+        self, check: OnWrite, min_entries: int, limits: tuple[float, float, float]
+    ) -> None:
+        self.check = check
+        self.min_entries = min_entries
+        self.limits = limits
+        self.quiet = 0
+        self.writes = 0
+
+
+def guard_hook(guard: WriteGuard) -> OnWrite:
+    """``guard`` as an ``on_write`` for the generic path: every write counted and
+    checked in full (the check decides; the limits only spare calls). O(1) a write."""
+
+    def wrote() -> bool:
+        guard.writes += 1
+        guard.quiet -= 1
+        return guard.quiet <= 0 and guard.check()
+
+    return wrote
 
 
 @dataclass(slots=True, eq=False, repr=False)

@@ -34,7 +34,7 @@ from zlib import crc32
 from engine.errors import InvariantError
 from engine.jsonsafe import encode_key, encode_value
 from engine.maps.base import MISSING, BaseMap
-from engine.maps.batch import OnWrite, RowBatch
+from engine.maps.batch import OnWrite, RowBatch, WriteGuard, guard_hook
 from engine.maps.hashing import HashSpec, crc32_hash
 from engine.maps.kernels import chaining_rows, find_in_bucket
 from engine.maps.options import chaining_options
@@ -183,13 +183,15 @@ class ChainingMap(BaseMap):
         self._get_misses += 1
         return default
 
-    def apply_rows(self, batch: RowBatch, on_write: OnWrite | None = None) -> None:
+    def apply_rows(
+        self, batch: RowBatch, on_write: OnWrite | None = None, guard: WriteGuard | None = None
+    ) -> None:
         """Apply workload rows (:mod:`engine.maps.batch`) with the inlined kernel of
         :mod:`engine.maps.kernels`; the generic per-operation path while tracing. O(rows)."""
         if self._tracer is not None:
-            BaseMap.apply_rows(self, batch, on_write)
+            BaseMap.apply_rows(self, batch, on_write if guard is None else guard_hook(guard))
         else:
-            chaining_rows(self, batch, on_write)
+            chaining_rows(self, batch, on_write, guard)
 
     def _assign(self, key: Any, h: int, value: Any) -> bool:
         b = h & self._mask

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from zlib import crc32
 
-from engine.maps.batch import OnWrite, RowBatch, apply_rows_generic
+from engine.maps.batch import OnWrite, RowBatch, WriteGuard, apply_rows_generic, guard_hook
 from engine.maps.hashing import crc32_hash
 from engine.maps.stats import hist_add
 
@@ -63,12 +63,24 @@ def _count_gets(hist: list[int], *counts: int) -> None:
                 hist_add(hist, p, count)
 
 
-def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -> None:
+def tables(m: RobinHoodMap) -> tuple[int, list[int], list[int], list[Any], list[Any]]:
+    """A Robin Hood map's table as the kernel keeps it in locals: mask, DIBs, hashes,
+    keys and values."""
+    return m._mask, m._dibs, m._hashes, m._keys, m._vals
+
+
+def robinhood_rows(
+    m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None, guard: WriteGuard | None = None
+) -> None:
     """The Robin Hood kernel (see the module docstring). One probe serves every
     operation: a get ends there, a put of a present key updates its value in place and a
-    delete of a present key removes that slot; only an insertion calls ``_assign``."""
+    delete of a present key removes that slot; an insertion into the empty slot where
+    the probe stopped is made inline, any other goes through the map. With ``guard``
+    (instead of ``on_write``), its limits are (largest DIB, DIB sum per entry, tombstones
+    per slot): a write crosses when ``_dib_max >= limits[0]``, ``_dib_sum > limits[1] *
+    size`` or ``_tombstones > limits[2] * capacity``."""
     if batch.columns != (0, 1, 2):  # rare: the generic path reads any column order
-        apply_rows_generic(m, batch, on_write)
+        apply_rows_generic(m, batch, on_write if guard is None else guard_hook(guard))
         return
     n = start = batch.applied
     last = batch.stop - 1
@@ -78,7 +90,15 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
     hist_get, hist_put = m._hist_get, m._hist_put
     assign, insert_absent = m._assign, m._insert_absent
     remove, tombstone_deletes = m._remove_slot, m._tombstone_deletes
-    mask, dibs, keys, vals = m._mask, m._dibs, m._keys, m._vals
+    place_from = m._place_from
+    mask, dibs, hashes, keys, vals = tables(m)
+    stop = 0
+    guarded = guard is not None
+    wrote = quiet = min_entries = 0  # the guard's, in locals
+    top_dib = dib_avg = tomb_ratio = 0.0
+    if guard is not None:
+        quiet, min_entries = guard.quiet, guard.min_entries
+        top_dib, dib_avg, tomb_ratio = guard.limits
     crc = crc32
     try:
         for row in batch.rows:
@@ -111,7 +131,8 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
                 i += 1  # cheaper than (i + 1) & mask: two specialised int operations
                 if i > mask:
                     i = 0
-            else:
+            else:  # a miss: an insertion starts where the probe stopped
+                stop = i
                 i = -1
             d += 1  # probes: the slots looked at
             if op == "get":
@@ -126,7 +147,21 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
                 if i < 0:
                     get_misses += 1
                 continue
-            if op == "put":
+            # the short delete block first: a comparison whose jump is long (past the put
+            # block, an EXTENDED_ARG) is not specialised and costs a rich comparison
+            if op != "put":
+                if op == "del" and not value:
+                    n += 1
+                    dels += 1
+                    if i >= 0:
+                        remove(i, tombstone_deletes)
+                    else:
+                        del_misses += 1
+                    hist = m._hist_del
+                else:
+                    batch.pending = row
+                    return
+            else:
                 if "\0" in value:
                     batch.pending = row
                     return
@@ -135,49 +170,79 @@ def robinhood_rows(m: RobinHoodMap, batch: RowBatch, on_write: OnWrite | None) -
                 if i >= 0:
                     vals[i] = value
                     updates += 1
-                else:  # an insertion, which may grow the table
-                    if m._tombstones:  # it may take a tombstone's slot
-                        assign(key, h, value)
-                    else:  # walks from home to where the probe stopped
-                        insert_absent(key, h, value)
+                elif m._tombstones:  # an insertion that may take a tombstone's slot
+                    assign(key, h, value)
                     if keys is not m._keys:  # rebuilt: a new table
-                        mask, dibs, keys, vals = m._mask, m._dibs, m._keys, m._vals
+                        mask, dibs, hashes, keys, vals = tables(m)
+                elif m._size >= m._limit:  # one that grows the table first
+                    insert_absent(key, h, value)
+                    mask, dibs, hashes, keys, vals = tables(m)
+                elif dibs[stop] < 0:  # most: into the empty slot the probe stopped at
+                    d -= 1  # its distance from home
+                    keys[stop] = key
+                    vals[stop] = value
+                    hashes[stop] = h
+                    dibs[stop] = d
+                    m._size += 1
+                    m._dib_sum += d
+                    if d >= m._dib_max:  # _place_from's bookkeeping of the maximum
+                        if d > m._dib_max:
+                            m._dib_max = d
+                            m._dib_top = 1
+                        else:
+                            m._dib_top += 1
+                    d += 1
+                else:  # displacing a richer resident: from there, not from home
+                    place_from(stop, d - 1, key, h, value)
+                    m._size += 1
                 hist = hist_put
-            elif op == "del" and not value:
-                n += 1
-                dels += 1
-                if i >= 0:
-                    remove(i, tombstone_deletes)
-                else:
-                    del_misses += 1
-                hist = m._hist_del
-            else:
-                batch.pending = row
-                return
             try:  # counted once done, as the single operations count it
                 hist[d] += 1
             except IndexError:
                 hist_add(hist, d)
-            if on_write is not None and on_write():
+            if guarded:
+                wrote += 1
+                if (
+                    wrote >= quiet
+                    and m._size >= min_entries
+                    and (
+                        m._dib_max >= top_dib
+                        or m._dib_sum > dib_avg * m._size
+                        or m._tombstones > tomb_ratio * (mask + 1)
+                    )
+                ):
+                    guard.writes += wrote  # type: ignore[union-attr]
+                    quiet -= wrote
+                    wrote = 0
+                    if guard.check():  # type: ignore[union-attr]
+                        return
+            elif on_write is not None and on_write():
                 return
         batch.exhausted = True
     finally:
+        if guard is not None:
+            guard.writes += wrote
         m._get_misses += get_misses
         m._del_misses += del_misses
         m._updates += updates
         batch.record(n, start, puts, dels, get_misses, del_misses)
 
 
-def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> None:
+def chaining_rows(
+    m: ChainingMap, batch: RowBatch, on_write: OnWrite | None, guard: WriteGuard | None = None
+) -> None:
     """The chaining kernel (see the module docstring). Most buckets hold one entry, so
     the bucket's first key is compared inline (a hit there is the first of its chain) and
     a lone entry of another key settles a miss by its group; a get also handles a pair
     of entries inline, and other buckets go through :func:`find_in_bucket`. A put or
     delete then updates, unlinks or inserts from that one lookup: an insertion into an
     empty bucket that needs no growth inline (``_append``'s first case), any other
-    through ``_insert_new``."""
+    through ``_insert_new``. With ``guard`` (instead of ``on_write``), its limits are
+    (longest chain, entries per bucket, compared keys per entry): a write crosses when
+    ``_chain_max > limits[0]``, ``size > limits[1] * buckets`` or ``_compare_sum >
+    limits[2] * size``."""
     if batch.columns != (0, 1, 2):  # rare: the generic path reads any column order
-        apply_rows_generic(m, batch, on_write)
+        apply_rows_generic(m, batch, on_write if guard is None else guard_hook(guard))
         return
     n = start = batch.applied
     last = batch.stop - 1
@@ -189,6 +254,12 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
     find, gshift = find_in_bucket, m._gshift
     p0 = p1 = p2 = 0  # gets that compared 0, 1 or 2 keys, added to the histogram later
     mask, buckets = m._mask, m._buckets
+    guarded = guard is not None
+    wrote = quiet = min_entries = 0  # the guard's, in locals
+    top_chain = load = compares = 0.0
+    if guard is not None:
+        quiet, min_entries = guard.quiet, guard.min_entries
+        top_chain, load, compares = guard.limits
     crc = crc32
     try:
         for row in batch.rows:
@@ -315,7 +386,26 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                 hist[p] += 1
             except IndexError:
                 hist_add(hist, p)
-            if on_write is not None:
+            if guarded:
+                wrote += 1
+                if (
+                    wrote >= quiet
+                    and m._size >= min_entries
+                    and (
+                        m._chain_max > top_chain
+                        or m._size > load * (mask + 1)
+                        or m._compare_sum > compares * m._size
+                    )
+                ):
+                    guard.writes += wrote  # type: ignore[union-attr]
+                    quiet -= wrote
+                    wrote = 0
+                    if p0 or p1 or p2:  # the check may log the operation count
+                        _count_gets(hist_get, p0, p1, p2)
+                        p0 = p1 = p2 = 0
+                    if guard.check():  # type: ignore[union-attr]
+                        return
+            elif on_write is not None:
                 if p0 or p1 or p2:  # the hook may log the operation count
                     _count_gets(hist_get, p0, p1, p2)
                     p0 = p1 = p2 = 0
@@ -323,6 +413,8 @@ def chaining_rows(m: ChainingMap, batch: RowBatch, on_write: OnWrite | None) -> 
                     return
         batch.exhausted = True
     finally:
+        if guard is not None:
+            guard.writes += wrote
         _count_gets(hist_get, p0, p1, p2)
         m._get_misses += get_misses
         m._del_misses += del_misses

@@ -26,7 +26,7 @@ from zlib import crc32
 from engine.errors import InvariantError
 from engine.jsonsafe import encode_key, encode_value
 from engine.maps.base import MISSING, BaseMap
-from engine.maps.batch import OnWrite, RowBatch
+from engine.maps.batch import OnWrite, RowBatch, WriteGuard, guard_hook
 from engine.maps.hashing import HashSpec, crc32_hash
 from engine.maps.kernels import robinhood_rows
 from engine.maps.options import robinhood_options
@@ -226,13 +226,15 @@ class RobinHoodMap(BaseMap):
         self._get_misses += 1
         return default
 
-    def apply_rows(self, batch: RowBatch, on_write: OnWrite | None = None) -> None:
+    def apply_rows(
+        self, batch: RowBatch, on_write: OnWrite | None = None, guard: WriteGuard | None = None
+    ) -> None:
         """Apply workload rows (:mod:`engine.maps.batch`) with the inlined kernel of
         :mod:`engine.maps.kernels`; the generic per-operation path while tracing. O(rows)."""
         if self._tracer is not None:
-            BaseMap.apply_rows(self, batch, on_write)
+            BaseMap.apply_rows(self, batch, on_write if guard is None else guard_hook(guard))
         else:
-            robinhood_rows(self, batch, on_write)
+            robinhood_rows(self, batch, on_write, guard)
 
     def _assign(self, key: Any, h: int, value: Any) -> bool:
         mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys
@@ -283,8 +285,8 @@ class RobinHoodMap(BaseMap):
             rd = dibs[i]
             if rd < d:
                 resident = keys[i]
-                if rd == top and count:  # this slot gives up the maximum (rd >= 0 here)
-                    count -= 1
+                # A slot that held the maximum (rd == top) now holds d > rd: the new
+                # maximum, so it needs no count of its own loss.
                 if d > top:
                     top, count = d, 1
                 elif d == top:
