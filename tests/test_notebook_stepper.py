@@ -59,7 +59,7 @@ def test_stepping_moves_the_index_the_picture_and_the_narration() -> None:
 def test_the_stepper_follows_a_session_changed_elsewhere() -> None:
     s = session("robinhood", capacity=8, deletion="tombstone")
     w = Stepper(s)
-    assert w.count == 0 and w.heading == "after 0 operation(s)"
+    assert w.count == 0 and w.heading == "no operations yet"
     s.put("kiwi", 1)
     s.delete("kiwi")
     assert w.count == sum(len(s.timeline.frames(i)) for i in range(2))
@@ -68,6 +68,7 @@ def test_the_stepper_follows_a_session_changed_elsewhere() -> None:
     s.seek(0)
     assert (w.index, w.op) == (0, 0) and w.heading.startswith("op 1/2: put kiwi 1")
     w.to_end()
+    assert w.heading == "after 2 operations"
     root = ET.fromstring(w.svg)
     states = [g.get("data-state") for g in root.iter(f"{NS}g") if g.get("class") == "ahm-slot"]
     assert states.count("tombstone") == 1 and states.count("occupied") == 0

@@ -384,7 +384,10 @@ def _event_cards(events: Sequence[TraceEvent]) -> Picture:
 def session_heading(session: Session) -> str:
     """Where the session stands: operation, micro-step and what the operation is."""
     if session.at_end:
-        return f"after {len(session)} operation(s)"
+        count = len(session)
+        if not count:
+            return "no operations yet"
+        return f"after {count} operation{'s' if count != 1 else ''}"
     pos = session.position
     steps = len(session.frames_here())
     return (
