@@ -468,3 +468,28 @@ def test_idle_window_prefetches_neighbours(window, qtbot) -> None:
     window.session.timeline._frames.clear()
     window.session.step_forward()
     qtbot.waitUntil(lambda: {14, 16} <= set(window.session.timeline._frames), timeout=3000)
+
+
+@pytest.mark.parametrize("height", [60, 200])
+def test_the_probe_histogram_names_its_tallest_bar_on_a_short_plot(qtbot, height) -> None:
+    """On a short plot the entries axis still reads 0 and the tallest bar's count (a
+    rounded step once left only "0"); a tall one counts up in whole steps past it."""
+    from explorer.model.table_stats import TableFigures
+    from explorer.ui.palette import LIGHT
+    from explorer.ui.stats_panel import StatsPanel
+
+    panel = StatsPanel(LIGHT)
+    qtbot.addWidget(panel)
+    panel.resize(320, 150 + height)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.plot.setFixedHeight(height)
+    panel.show_figures(TableFigures(size=15, capacity=16, load_factor=0.94, tombstones=0,
+                                    probe_histogram=(5, 7, 3)))
+    QApplication.processEvents()
+    ticks = panel.plot.getAxis("left")._tickLevels[0]
+    labels = [label for _, label in ticks]
+    if height < 84:
+        assert labels == ["0", "7"]
+    else:
+        assert labels[0] == "0" and len(labels) >= 3 and int(labels[-1]) <= 7

@@ -103,11 +103,15 @@ class StatsPanel(QWidget):
         self._set_y_ticks()
 
     def _set_y_ticks(self) -> None:
-        """Whole-number ticks on the entries axis: four, or two on a short plot."""
+        """Whole-number ticks on the entries axis: about four, or on a short plot only 0
+        and the tallest bar's count (a rounded step there could leave 0 alone)."""
         figures = self.figures
         if figures is None:
             return
         top = max([1, *figures.probe_histogram])  # entries are whole numbers too
-        y_step = _nice_step(top, 4 if self.plot.height() >= LABELLED_HEIGHT else 1)
-        self.plot.getAxis("left").setTicks([[(y, str(y)) for y in range(0, top + 1, y_step)]])
+        if self.plot.height() >= LABELLED_HEIGHT:
+            values = list(range(0, top + 1, _nice_step(top)))
+        else:
+            values = [0, top]
+        self.plot.getAxis("left").setTicks([[(y, str(y)) for y in values]])
         self.plot.setYRange(0, max([1, *figures.probe_histogram]) * 1.15, padding=0)
