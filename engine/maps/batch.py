@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from engine.records import Record
+from engine.records import Record, interpreted
 
 __all__ = ["OnWrite", "RowBatch", "apply_rows_generic"]
 
@@ -28,6 +28,7 @@ __all__ = ["OnWrite", "RowBatch", "apply_rows_generic"]
 OnWrite = Callable[[], bool]
 
 
+@interpreted
 @dataclass(slots=True, eq=False, repr=False)
 class RowBatch(Record):
     """Rows to apply and what applying them counted (see the module docstring).
