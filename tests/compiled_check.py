@@ -20,7 +20,8 @@ pytest module. Steps:
    No paths need normalising: the commands are given relative paths and both builds run
    in folders of the same name under separate parents.
 
-Options: ``--skip-tests`` (steps 1, 2 and 4 only), ``--rebuild`` (ignore the cached build).
+Options: ``--skip-tests`` (steps 1, 2 and 4 only), ``--rebuild`` (ignore the cached build);
+any other arguments go to pytest.
 """
 
 from __future__ import annotations
@@ -334,13 +335,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-tests", action="store_true", help="no pytest run")
     parser.add_argument("--rebuild", action="store_true", help="ignore the cached build")
-    parser.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
-    args = parser.parse_args()
+    args, pytest_args = parser.parse_known_args()  # the rest go to pytest
     started = time.monotonic()
     build(args.rebuild)
     check_builds()
     if not args.skip_tests:
-        run_tests(args.pytest_args)
+        run_tests(pytest_args)
     diff_outputs()
     _say(f"passed in {time.monotonic() - started:.0f} s")
 
