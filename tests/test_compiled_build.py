@@ -196,7 +196,8 @@ def test_json_summary_counts_and_int_guardrails_are_ints(tmp_path: Path) -> None
     """A migration for a too-long chain reports ``"value": 9, "threshold": 8``, not 9.0."""
     keys = colliding_keys(40, 32)  # one bucket and one group at every size
     csv = tmp_path / "attack.csv"
-    csv.write_text("".join(f"put,{k},v\n" for k in keys) + "get,absent,\n", encoding="utf-8")
+    rows = "".join(f"put,{k},v\n" for k in keys) + "get,absent,\n"
+    csv.write_text("op,key,value\n" + rows, encoding="utf-8")
     summary = tmp_path / "summary.json"
     code = cli.main(
         ["--backend", "adaptive", "run-csv", "--csv", str(csv), "--json-summary-out",
