@@ -143,6 +143,13 @@ def test_every_map_is_a_mutable_mapping(name: str) -> None:
     assert isinstance(m, MutableMapping) and isinstance(m, Mapping)
     assert issubclass(type(m), MutableMapping)
     assert isinstance(m.copy(), MutableMapping)
+    # and no other map class: compiled, the classes once shared one ABC cache, so a
+    # chaining map checked after an adaptive one "was" an AdaptiveMap
+    classes = (engine.ChainingMap, engine.RobinHoodMap, AdaptiveMap)
+    for other in BUILDERS.values():
+        assert isinstance(other(), engine.BaseMap)
+    for cls in classes:
+        assert isinstance(m, cls) == (type(m) is cls)
 
 
 class _Counting(list[TraceEvent]):

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.errors import InvariantError
-from engine.maps.base import MISSING, BaseMap
+from engine.maps.base import MISSING, BaseMap, own_abc_cache
 from engine.maps.batch import OnWrite, RowBatch
 from engine.maps.chaining import ChainingMap
 from engine.maps.hashing import HashSpec
@@ -816,3 +816,6 @@ class AdaptiveMap(BaseMap):
         copied._owner = owner
         copied._tracer = None
         return copied
+
+
+own_abc_cache(AdaptiveMap)  # see own_abc_cache

@@ -13,6 +13,7 @@ in lockstep (same results, same layout).
 
 from __future__ import annotations
 
+from abc import _abc_init  # type: ignore[attr-defined]
 from collections import deque
 from collections.abc import Iterator, MutableMapping
 from typing import Any, ClassVar, Final
@@ -356,9 +357,18 @@ class BaseMap(MutableMapping[Any, Any]):
         return {}
 
 
+def own_abc_cache(cls: type) -> None:
+    """Give a map class its own ABC caches. Compiled by mypyc, the classes share their
+    Python base's (``MutableMapping``'s), so an ``isinstance`` answer cached for one class
+    is given for another (a chaining map "is" an ``AdaptiveMap``). No-op when pure."""
+    if "_abc_impl" not in cls.__dict__:
+        _abc_init(cls)
+
+
 # BaseMap derives from MutableMapping, but the compiled build's classes do not answer
 # isinstance through the ABC's subclass cache reliably: registering says it outright.
 MutableMapping.register(BaseMap)
+own_abc_cache(BaseMap)
 
 
 class _ItemsView:

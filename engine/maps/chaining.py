@@ -33,7 +33,7 @@ from zlib import crc32
 
 from engine.errors import InvariantError
 from engine.jsonsafe import encode_key, encode_value
-from engine.maps.base import MISSING, BaseMap
+from engine.maps.base import MISSING, BaseMap, own_abc_cache
 from engine.maps.batch import OnWrite, RowBatch
 from engine.maps.hashing import HashSpec, crc32_hash
 from engine.maps.kernels import chaining_rows, find_in_bucket
@@ -664,3 +664,6 @@ class ChainingMap(BaseMap):
         clone._chain_max = self._chain_max
         clone._compare_sum = self._compare_sum
         return clone
+
+
+own_abc_cache(ChainingMap)  # see own_abc_cache

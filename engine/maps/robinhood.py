@@ -25,7 +25,7 @@ from zlib import crc32
 
 from engine.errors import InvariantError
 from engine.jsonsafe import encode_key, encode_value
-from engine.maps.base import MISSING, BaseMap
+from engine.maps.base import MISSING, BaseMap, own_abc_cache
 from engine.maps.batch import OnWrite, RowBatch
 from engine.maps.hashing import HashSpec, crc32_hash
 from engine.maps.kernels import robinhood_rows
@@ -856,3 +856,6 @@ class RobinHoodMap(BaseMap):
         clone._dib_max = self._dib_max
         clone._dib_top = self._dib_top
         return clone
+
+
+own_abc_cache(RobinHoodMap)  # see own_abc_cache
