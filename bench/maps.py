@@ -1,25 +1,33 @@
 """Mixed-operation throughput of each map against a plain dict, measured in the same run.
 
-    python bench/maps.py [--ops 200000] [--keys 50000] [--repeat 3] [--seed 1]
+    python bench/maps.py [--ops 200000] [--keys 50000] [--repeat 3] [--seed 1] [--int-keys]
+                         [--python PY]
 
 Every contender replays the same pre-generated list of operations (50% get, 40% put,
 10% delete over str keys, or int keys with ``--int-keys``); the best of ``--repeat`` runs
 counts. Ratios are against the dict measured here, so a noisy machine affects both sides.
+``--python PY`` reruns this script with another interpreter and the engine installed there
+(the compiled build's venv, say) instead of this tree's source.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import subprocess
 import sys
 import time
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+if os.environ.get("BENCH_INSTALLED_ENGINE") != "1":
+    sys.path.insert(0, str(ROOT))  # this tree's source, not an installed engine
 
-import engine
+import engine  # noqa: E402
+from engine.build import build_name  # noqa: E402
 
 Op = tuple[int, Any]  # 0 get, 1 put, 2 delete
 
@@ -59,7 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--int-keys", action="store_true")
+    parser.add_argument("--python", help="rerun with this interpreter's installed engine")
     args = parser.parse_args(argv)
+    if args.python:
+        rest = [a for a in (argv if argv is not None else sys.argv[1:])]
+        i = rest.index("--python")
+        del rest[i : i + 2]
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        env["BENCH_INSTALLED_ENGINE"] = "1"
+        return subprocess.run([args.python, __file__, *rest], env=env, check=False).returncode
 
     ops = make_ops(args.ops, args.keys, args.seed, args.int_keys)
     contenders: dict[str, Callable[[], MutableMapping[Any, Any]]] = {
@@ -77,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
             best[name] = min(best.get(name, float("inf")), elapsed)
     base = best["dict"]
     kind = "int" if args.int_keys else "str"
-    print(f"{args.ops} mixed ops (50% get, 40% put, 10% del) over {args.keys} {kind} keys")
+    print(
+        f"{args.ops} mixed ops (50% get, 40% put, 10% del) over {args.keys} {kind} keys, "
+        f"{build_name()} build"
+    )
     print(f"{'map':24} {'ops/s':>12} {'x dict time':>12}")
     for name, elapsed in best.items():
         print(f"{name:24} {args.ops / elapsed:12,.0f} {elapsed / base:12.2f}")

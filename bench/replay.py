@@ -2,7 +2,7 @@
 
     python bench/replay.py [--ops 1000000] [--repeat 5] [--memory] [--with-metrics]
                            [--wide-key-space 200000] [--backends B ...]
-                           [--metrics-backends B ...]
+                           [--metrics-backends B ...] [--python PY]
 
 Generates (once, deterministically) a uniform workload (80% get) and a skewed adversarial
 one over ``--key-space`` keys, and a uniform one over ``--wide-key-space`` keys (200,000
@@ -19,6 +19,10 @@ dict replay runs right before and right after it, and the run's ratio is its tim
 the mean of those two. The headline is the median of those paired ratios over
 ``--repeat`` rounds; the best times and their ratio are printed beside it. Checks that
 the adaptive map's migrations fired on the skewed file.
+
+``--python PY`` runs the engine and the dict replays with another interpreter and the
+engine installed there, instead of this tree's source: the compiled build's venv, for
+instance (``.cache/compiled/venv/bin/python``, see docs/performance.md).
 
 ``--memory`` also compares the peak RSS of a 10x longer replay with the same key space
 (streaming: memory must not grow with the number of rows). Peak memory per backend
@@ -40,7 +44,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("chaining", "robinhood", "adaptive")
 METRICS_PACKAGES = (
-    "prometheus_client", "starlette", "uvicorn", "anyio", "h11", "click", "idna", "sniffio",
+    "prometheus_client",
+    "starlette",
+    "uvicorn",
+    "anyio",
+    "h11",
+    "click",
+    "idna",
+    "sniffio",
     "typing_extensions",
 )
 
@@ -69,12 +80,24 @@ raise SystemExit(code)
 """
 
 
+#: The interpreter of the replays, and whether it runs this tree's source (``--python``).
+PYTHON = {"exe": sys.executable, "source": True}
+
+
+def _env_and_cwd() -> tuple[dict[str, str], Path]:
+    """This tree on the path, from ROOT (``python -c`` puts the working folder first on the
+    path); or, for an installed engine, neither."""
+    if PYTHON["source"]:
+        return dict(os.environ, PYTHONPATH=str(ROOT)), ROOT
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return env, ROOT / "bench"
+
+
 def run(cmd: list[str]) -> tuple[float, int, str]:
     """Wall time, peak RSS (KiB) and stdout of one process."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env, cwd = _env_and_cwd()
     started = time.perf_counter()
-    # in ROOT: ``python -c`` puts the working folder first on the path
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, cwd=cwd)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
@@ -87,7 +110,7 @@ def engine_cmd(
 ) -> list[str]:
     """The engine replay's command line: ``extra`` global flags, ``run_flags`` for run-csv."""
     return [
-        sys.executable,
+        str(PYTHON["exe"]),
         "-c",
         ENGINE_REPLAY,
         "--backend",
@@ -142,7 +165,14 @@ def main(argv: list[str] | None = None) -> int:
         help="the backends --with-metrics times (default adaptive)",
     )
     parser.add_argument("--workdir", default=str(ROOT / "bench" / ".data"))
+    parser.add_argument(
+        "--python",
+        help="the interpreter of the replays, with the engine installed (default: this one, "
+        "running this tree's source)",
+    )
     args = parser.parse_args(argv)
+    if args.python:
+        PYTHON.update(exe=str(Path(args.python).absolute()), source=False)  # no resolve: a venv
 
     work = Path(args.workdir).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -191,6 +221,20 @@ def main(argv: list[str] | None = None) -> int:
     # the engine, and what --with-metrics loads (installed here without it): prometheus-client
     # and the HTTP stack of --metrics-port.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "engine")], check=True)
+    if not PYTHON["source"]:
+        env, cwd = _env_and_cwd()
+        where = "import engine, os; print(os.path.dirname(engine.__file__))"
+        found = subprocess.run(
+            [str(PYTHON["exe"]), "-c", where], env=env, cwd=cwd, capture_output=True, text=True,
+            check=True,
+        )  # fmt: skip
+        package = found.stdout.strip()
+        subprocess.run([str(PYTHON["exe"]), "-m", "compileall", "-q", package], check=True)
+        build = subprocess.run(
+            [str(PYTHON["exe"]), "-c", "from engine.build import build_name; print(build_name())"],
+            env=env, cwd=cwd, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        print(f"engine from {package} ({build} build)")
     if args.with_metrics:
         for name in METRICS_PACKAGES:
             spec = importlib.util.find_spec(name)
@@ -206,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'workload':20} {'contender':17} {'best s':>7} {'median x':>9} {'rounds x':>22}  notes")
     worst = {"plain": 0.0, "metrics": 0.0}
     for name, path in files.items():
-        dict_cmd = [sys.executable, "-c", DICT_REPLAY, str(path)]
+        dict_cmd = [str(PYTHON["exe"]), "-c", DICT_REPLAY, str(path)]
         contenders = {backend: engine_cmd(backend, path, "--json") for backend in args.backends}
         for backend in args.metrics_backends if args.with_metrics else ():
             folder = work / "metrics-out"

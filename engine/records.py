@@ -24,8 +24,23 @@ from __future__ import annotations
 
 from dataclasses import fields
 from reprlib import recursive_repr
+from typing import TypeVar
 
-__all__ = ["FrozenRecord", "Record"]
+__all__ = ["FrozenRecord", "Record", "interpreted"]
+
+_C = TypeVar("_C", bound=type)
+
+
+def interpreted(cls: _C) -> _C:
+    """Keep ``cls`` an ordinary Python class when its module is compiled with mypyc.
+
+    mypyc makes a native class of every class it compiles unless the class has a decorator
+    it does not know, and a native class cannot derive from :class:`Record` (a Python class
+    with ``__slots__``): the compiled module fails at import. This decorator does nothing
+    else, so the pure build is unchanged (see docs/performance.md, the compiled build).
+    """
+    return cls
+
 
 #: class -> (names compared, names hashed, names shown), worked out on first use
 _NAMES: dict[type, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}

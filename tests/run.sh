@@ -99,3 +99,8 @@ run lint-imports
 banner "pytest $*"
 export QT_QPA_PLATFORM=offscreen
 run pytest "$@"
+
+# (e) the compiled build (mypyc, docs/performance.md): built into .cache/compiled/venv,
+# its test run, and its CLI outputs diffed with the pure build's
+banner "compiled build check (tests/compiled_check.py)"
+run python tests/compiled_check.py

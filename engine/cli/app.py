@@ -250,6 +250,32 @@ class _Commands(_SubParsersAction):
         super().__call__(parser, namespace, values, option_string)
 
 
+class _Version(argparse.Action):
+    """``--version``: the version and the build (pure or compiled, :mod:`engine.build`),
+    found only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS) -> None:
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="show the version and the build (pure or compiled) and exit",
+        )
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        from engine.build import build_name
+
+        sys.stdout.write(f"engine {__version__} ({build_name()} build)\n")
+        parser.exit()
+
+
 def build_parser(*, load_all: bool = False) -> argparse.ArgumentParser:
     """The ``engine`` parser. Each command's own parser is built when the command is
     parsed; ``load_all`` builds them all now."""
@@ -257,7 +283,7 @@ def build_parser(*, load_all: bool = False) -> argparse.ArgumentParser:
         prog="engine",
         description="Instrumented hash maps: generate, replay and inspect workloads.",
     )
-    parser.add_argument("--version", action="version", version=f"engine {__version__}")
+    parser.add_argument("--version", action=_Version)
     _add_global_flags(parser, suppress=False)
     parser.register("action", "parsers", _Commands)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_SubParser)

@@ -30,14 +30,14 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.errors import InvariantError
-from engine.maps.base import MISSING, BaseMap
+from engine.maps.base import MISSING, BaseMap, own_abc_cache
 from engine.maps.batch import OnWrite, RowBatch, WriteGuard
 from engine.maps.chaining import ChainingMap
 from engine.maps.hashing import HashSpec
 from engine.maps.options import AdaptiveSpec, adaptive_options, spec_dict
 from engine.maps.robinhood import TOMBSTONE, RobinHoodMap, _power_of_two_at_least
 from engine.maps.stats import hist_add
-from engine.tracing.events import GuardrailEvent, MigrateEvent, ResultEvent, TraceEvent
+from engine.tracing.events import GuardrailEvent, MigrateEvent, ResultEvent, TraceSink
 
 if TYPE_CHECKING:
     from engine.maps.option_models import AdaptiveOptions
@@ -106,6 +106,7 @@ class AdaptiveMap(BaseMap):
         self._quiet_until = 0  # no guardrail check before this many writes
         self._guards: tuple[type, WriteGuard] | None = None  # see _write_guard
         self._tripwire: Callable[[], bool] = self._rearm  # see _rearm
+        self._full_checks = 0  # how often _check_guardrails ran (the tripwire said so)
 
     def _new_backend(self, kind: str, capacity: int) -> BaseMap:
         spec = self._hash_spec
@@ -178,7 +179,7 @@ class AdaptiveMap(BaseMap):
             BaseMap.operation_count(table) for table in self.tables()
         )
 
-    def _set_tracer(self, tracer: list[TraceEvent] | None) -> None:
+    def _set_tracer(self, tracer: TraceSink | None) -> None:
         self._tracer = tracer
         for table in self.tables():
             table._tracer = tracer
@@ -219,7 +220,15 @@ class AdaptiveMap(BaseMap):
         finally:
             tr.append(result)
 
-    put = __setitem__
+    def put(self, key: Any, value: Any) -> None:
+        """The same as ``self[key] = value`` (its own copy: see :meth:`BaseMap.put`)."""
+        if self._migration is None:
+            self._active[key] = value
+            self._writes += 1
+            if self._writes >= self._quiet_until and self._tripwire():
+                self._checked_after_write()
+        else:
+            self._migrating_put(key, value)
 
     def discard(self, key: Any) -> bool:
         """Remove ``key`` if present; True when it was. Expected O(1)."""
@@ -424,21 +433,19 @@ class AdaptiveMap(BaseMap):
         return found
 
     @staticmethod
-    def _table_lookup(table: BaseMap, key: Any, h: int, tr: list[TraceEvent] | None) -> Any:
+    def _table_lookup(table: BaseMap, key: Any, h: int, tr: TraceSink | None) -> Any:
         if tr is None:
             return table._lookup(key, h)
         return table._traced_lookup_hashed(key, h, tr)
 
     @staticmethod
-    def _table_assign(
-        table: BaseMap, key: Any, h: int, value: Any, tr: list[TraceEvent] | None
-    ) -> bool:
+    def _table_assign(table: BaseMap, key: Any, h: int, value: Any, tr: TraceSink | None) -> bool:
         if tr is None:
             return table._assign(key, h, value)
         return table._traced_assign_hashed(key, h, value, tr)
 
     @staticmethod
-    def _table_discard(table: BaseMap, key: Any, h: int, tr: list[TraceEvent] | None) -> bool:
+    def _table_discard(table: BaseMap, key: Any, h: int, tr: TraceSink | None) -> bool:
         if tr is None:
             return table._discard(key, h)
         return table._traced_discard_hashed(key, h, tr)
@@ -447,34 +454,40 @@ class AdaptiveMap(BaseMap):
     def _check_guardrails(self) -> None:
         """Start a migration if the active backend crossed a threshold. O(1): it reads the
         counters the backends keep (cross-multiplied, so no division on the hot path)."""
+        self._full_checks += 1
+        tripped = self._tripped_guardrail()
+        if tripped is not None:
+            self._start_migration(*tripped)
+
+    def _tripped_guardrail(self) -> tuple[str, int | float, int | float] | None:
+        """The first guardrail the active backend has crossed, as ``(metric, value,
+        threshold)``, or None; changes nothing but a refreshed maximum probe. O(1)."""
         active, g = self._active, self._guard
         size = active._size
         if size < g.min_entries:
-            return
-        tripped: tuple[str, float, float] | None = None
+            return None
         # exact types: the backends are always built by _new_backend (isinstance on these
         # ABC-derived classes costs more than the whole check)
         if type(active) is ChainingMap:
             if active._chain_max > g.chaining_max_group_len:
-                tripped = ("max_group_len", active._chain_max, g.chaining_max_group_len)
-            elif size > g.chaining_load_factor * (active._mask + 1):
-                tripped = ("load_factor", active.load_factor, g.chaining_load_factor)
-            elif active._compare_sum > g.chaining_avg_probe * size:
-                tripped = ("avg_probe", active.avg_probe, g.chaining_avg_probe)
+                return ("max_group_len", active._chain_max, g.chaining_max_group_len)
+            if size > g.chaining_load_factor * (active._mask + 1):
+                return ("load_factor", active.load_factor, g.chaining_load_factor)
+            if active._compare_sum > g.chaining_avg_probe * size:
+                return ("avg_probe", active.avg_probe, g.chaining_avg_probe)
         elif type(active) is RobinHoodMap:
             if active._dib_max >= g.robinhood_max_probe and active.max_probe_exceeds(
                 g.robinhood_max_probe
             ):
-                tripped = ("max_probe", active.max_probe, g.robinhood_max_probe)
-            elif active._dib_sum > (g.robinhood_avg_probe - 1.0) * size:
-                tripped = ("avg_probe", active.avg_probe, g.robinhood_avg_probe)
-            elif active._tombstones > g.robinhood_tombstone_ratio * (active._mask + 1):
+                return ("max_probe", active.max_probe, g.robinhood_max_probe)
+            if active._dib_sum > (g.robinhood_avg_probe - 1.0) * size:
+                return ("avg_probe", active.avg_probe, g.robinhood_avg_probe)
+            if active._tombstones > g.robinhood_tombstone_ratio * (active._mask + 1):
                 ratio = active._tombstones / (active._mask + 1)
-                tripped = ("tombstone_ratio", ratio, g.robinhood_tombstone_ratio)
-        if tripped is not None:
-            self._start_migration(*tripped)
+                return ("tombstone_ratio", ratio, g.robinhood_tombstone_ratio)
+        return None
 
-    def _start_migration(self, metric: str, value: float, threshold: float) -> None:
+    def _start_migration(self, metric: str, value: int | float, threshold: int | float) -> None:
         source = self._active
         target_kind = "robinhood" if isinstance(source, ChainingMap) else "chaining"
         size = len(source)
@@ -688,7 +701,8 @@ class AdaptiveMap(BaseMap):
     def stats(self, full: bool = True) -> dict[str, Any]:
         """Counters over the map's whole life (all backends, retired ones included),
         the active backend's structural metrics and the migration state."""
-        totals = BaseMap.__new__(AdaptiveMap)
+        cls = type(self)
+        totals = cls.__new__(cls)  # only the counters are set and read
         totals._hist_get, totals._hist_put, totals._hist_del = [0], [0], [0]
         totals._get_misses = totals._del_misses = totals._updates = 0
         totals._resizes = totals._compactions = 0
@@ -718,7 +732,9 @@ class AdaptiveMap(BaseMap):
         waits behind the migration cursor."""
         for table in self.tables():
             table.check_invariants()
-            if table.hash_spec != self._hash_spec:
+            # fields, not ``!=``: compiled, ``!=`` on this Python-class record is identity
+            theirs, mine = table.hash_spec, self._hash_spec
+            if (theirs.name, theirs.seed) != (mine.name, mine.seed):
                 raise InvariantError("hash-spec", f"{table.kind} table hashes differently")
         mig = self._migration
         if mig is None:
@@ -745,13 +761,17 @@ class AdaptiveMap(BaseMap):
 
     def copy(self) -> AdaptiveMap:
         """An independent map with the same tables, migration state and counters. O(n)."""
-        clone = object.__new__(AdaptiveMap)
-        clone.__dict__.update(self.__dict__)
-        for name in ("_hist_get", "_hist_put", "_hist_del"):
-            setattr(clone, name, list(getattr(self, name)))
-        clone._history = type(self._history)(self._history, maxlen=self._history.maxlen)
+        cls = type(self)
+        clone = cls.__new__(cls)
+        self._copy_base_into(clone)
+        clone._opts = self._opts
+        clone._guard = self._guard
+        clone._migration = None
         clone._migration_log = [dict(entry) for entry in self._migration_log]
-        clone._tracer = None
+        clone._completed = self._completed
+        clone._writes = self._writes
+        clone._quiet_until = self._quiet_until
+        clone._full_checks = self._full_checks
         clone._guards = None
         clone._tripwire = clone._rearm  # the copied one reads this map's tables
         if self._migration is None:
@@ -779,3 +799,6 @@ class AdaptiveMap(BaseMap):
         copied._owner = owner
         copied._tracer = None
         return copied
+
+
+own_abc_cache(AdaptiveMap)  # see own_abc_cache

@@ -13,6 +13,7 @@ in lockstep (same results, same layout).
 
 from __future__ import annotations
 
+from abc import _abc_init  # type: ignore[attr-defined]
 from collections import deque
 from collections.abc import Iterator, MutableMapping
 from typing import Any, ClassVar, Final
@@ -20,7 +21,7 @@ from typing import Any, ClassVar, Final
 from engine.maps.batch import OnWrite, RowBatch, WriteGuard, apply_rows_generic, guard_hook
 from engine.maps.hashing import HashFunction, HashSpec
 from engine.maps.stats import hist_add, hist_count, hist_max, hist_merge, hist_pairs, hist_sum
-from engine.tracing.events import TraceEvent
+from engine.tracing.events import TraceEvent, TraceSink
 
 __all__ = ["HISTORY_LIMIT", "MISSING", "BaseMap"]
 
@@ -45,7 +46,7 @@ class BaseMap(MutableMapping[Any, Any]):
     def __init__(self, hash_spec: HashSpec) -> None:
         self._hash_spec = hash_spec
         self._hashfn: HashFunction = hash_spec.function()
-        self._tracer: list[TraceEvent] | None = None
+        self._tracer: TraceSink | None = None
         self._size = 0
         self._probes = 0
         self._hist_get = [0]
@@ -59,10 +60,10 @@ class BaseMap(MutableMapping[Any, Any]):
         self._history: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
         self._owner: BaseMap | None = None  # the adaptive map this is a backend of
 
-    def _set_tracer(self, tracer: list[TraceEvent] | None) -> None:
+    def _set_tracer(self, tracer: TraceSink | None) -> None:
         self._tracer = tracer
 
-    def _get_tracer(self) -> list[TraceEvent] | None:
+    def _get_tracer(self) -> TraceSink | None:
         return self._tracer
 
     # ------------------------------------------------------------------ raw interface
@@ -78,22 +79,22 @@ class BaseMap(MutableMapping[Any, Any]):
     def _insert_absent(self, key: Any, h: int, value: Any) -> None:
         raise NotImplementedError
 
-    def _traced_lookup(self, key: Any, tr: list[TraceEvent]) -> Any:
+    def _traced_lookup(self, key: Any, tr: TraceSink) -> Any:
         raise NotImplementedError
 
-    def _traced_lookup_hashed(self, key: Any, h: int, tr: list[TraceEvent]) -> Any:
+    def _traced_lookup_hashed(self, key: Any, h: int, tr: TraceSink) -> Any:
         raise NotImplementedError
 
-    def _traced_assign_hashed(self, key: Any, h: int, value: Any, tr: list[TraceEvent]) -> bool:
+    def _traced_assign_hashed(self, key: Any, h: int, value: Any, tr: TraceSink) -> bool:
         raise NotImplementedError
 
-    def _traced_discard_hashed(self, key: Any, h: int, tr: list[TraceEvent]) -> bool:
+    def _traced_discard_hashed(self, key: Any, h: int, tr: TraceSink) -> bool:
         raise NotImplementedError
 
-    def _traced_assign(self, key: Any, value: Any, tr: list[TraceEvent]) -> bool:
+    def _traced_assign(self, key: Any, value: Any, tr: TraceSink) -> bool:
         raise NotImplementedError
 
-    def _traced_discard(self, key: Any, tr: list[TraceEvent]) -> bool:
+    def _traced_discard(self, key: Any, tr: TraceSink) -> bool:
         raise NotImplementedError
 
     def _iter_entries(self) -> Iterator[tuple[Any, Any]]:
@@ -115,6 +116,27 @@ class BaseMap(MutableMapping[Any, Any]):
     def copy(self) -> BaseMap:
         """An independent map with the same layout and counters (values shared)."""
         raise NotImplementedError
+
+    def _copy_base_into(self, clone: BaseMap) -> None:
+        """Give ``clone`` (made by ``cls.__new__(cls)``, so without ``__init__``) this map's
+        shared state: its own counter lists and history, the same hash and owner, no
+        tracer. Every attribute is set by name, as the compiled build's classes have no
+        ``__dict__`` to copy. O(history + longest probe)."""
+        clone._hash_spec = self._hash_spec
+        clone._hashfn = self._hashfn
+        clone._tracer = None
+        clone._size = self._size
+        clone._probes = self._probes
+        clone._hist_get = list(self._hist_get)
+        clone._hist_put = list(self._hist_put)
+        clone._hist_del = list(self._hist_del)
+        clone._get_misses = self._get_misses
+        clone._del_misses = self._del_misses
+        clone._updates = self._updates
+        clone._resizes = self._resizes
+        clone._compactions = self._compactions
+        clone._history = deque(self._history, maxlen=HISTORY_LIMIT)
+        clone._owner = self._owner
 
     # ------------------------------------------------------------------ public API
     def __getitem__(self, key: Any) -> Any:
@@ -187,7 +209,23 @@ class BaseMap(MutableMapping[Any, Any]):
         if not self.discard(key):
             raise KeyError(key)
 
-    put = __setitem__  # ``m.put(k, v)``: the same, as a method callers can bind once
+    def put(self, key: Any, value: Any) -> None:
+        """The same as ``self[key] = value``, as a method callers can bind once. Expected
+        amortised O(1). (Its own copy of the body, not ``put = __setitem__``: the compiled
+        build does not support a method alias in a class body.)"""
+        tr = self._tracer
+        if tr is None:
+            inserted = self._assign(key, self._hashfn(key), value)
+        else:
+            inserted = self._traced_assign(key, value, tr)
+        if not inserted:
+            self._updates += 1
+        hist = self._hist_put
+        p = self._probes
+        try:
+            hist[p] += 1
+        except IndexError:
+            hist_add(hist, p)
 
     def apply_rows(
         self, batch: RowBatch, on_write: OnWrite | None = None, guard: WriteGuard | None = None
@@ -320,6 +358,20 @@ class BaseMap(MutableMapping[Any, Any]):
 
     def _structure_stats(self, full: bool = True) -> dict[str, Any]:
         return {}
+
+
+def own_abc_cache(cls: type) -> None:
+    """Give a map class its own ABC caches. Compiled by mypyc, the classes share their
+    Python base's (``MutableMapping``'s), so an ``isinstance`` answer cached for one class
+    is given for another (a chaining map "is" an ``AdaptiveMap``). No-op when pure."""
+    if "_abc_impl" not in cls.__dict__:
+        _abc_init(cls)
+
+
+# BaseMap derives from MutableMapping, but the compiled build's classes do not answer
+# isinstance through the ABC's subclass cache reliably: registering says it outright.
+MutableMapping.register(BaseMap)
+own_abc_cache(BaseMap)
 
 
 class _ItemsView:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from engine.records import Record
+from engine.records import Record, interpreted
 
 __all__ = ["OnWrite", "RowBatch", "WriteGuard", "apply_rows_generic", "guard_hook"]
 
@@ -64,6 +64,7 @@ def guard_hook(guard: WriteGuard) -> OnWrite:
     return wrote
 
 
+@interpreted
 @dataclass(slots=True, eq=False, repr=False)
 class RowBatch(Record):
     """Rows to apply and what applying them counted (see the module docstring).

@@ -33,7 +33,7 @@ from zlib import crc32
 
 from engine.errors import InvariantError
 from engine.jsonsafe import encode_key, encode_value
-from engine.maps.base import MISSING, BaseMap
+from engine.maps.base import MISSING, BaseMap, own_abc_cache
 from engine.maps.batch import OnWrite, RowBatch, WriteGuard, guard_hook
 from engine.maps.hashing import HashSpec, crc32_hash
 from engine.maps.kernels import chaining_rows, find_in_bucket
@@ -48,7 +48,7 @@ from engine.tracing.events import (
     RemoveEvent,
     ResizeEvent,
     ResultEvent,
-    TraceEvent,
+    TraceSink,
 )
 
 __all__ = ["ChainingMap"]
@@ -425,7 +425,7 @@ class ChainingMap(BaseMap):
             groups=self._groups,
         )
 
-    def _traced_position(self, key: Any, h: int, tr: list[TraceEvent]) -> tuple[int, int]:
+    def _traced_position(self, key: Any, h: int, tr: TraceSink) -> tuple[int, int]:
         """Traced twin of the lookup: walks the key's cell, one probe and one comparison
         per entry; returns (bucket, index of the key in the bucket's list or -1) and sets
         the probe count (the hit's position in its chain is ``probes - 1``)."""
@@ -473,13 +473,13 @@ class ChainingMap(BaseMap):
         self._probes = len(cell)
         return bucket, -1
 
-    def _traced_lookup_hashed(self, key: Any, h: int, tr: list[TraceEvent]) -> Any:
+    def _traced_lookup_hashed(self, key: Any, h: int, tr: TraceSink) -> Any:
         """Traced twin of :meth:`_lookup`, from the hash event on."""
         tr.append(self._hash_event(key, h))
         b, i = self._traced_position(key, h, tr)
         return MISSING if i < 0 else self._buckets[b][i + 1]  # type: ignore[index]
 
-    def _traced_lookup(self, key: Any, tr: list[TraceEvent]) -> Any:
+    def _traced_lookup(self, key: Any, tr: TraceSink) -> Any:
         value = self._traced_lookup_hashed(key, self._hashfn(key), tr)
         found = value is not MISSING
         tr.append(
@@ -494,14 +494,14 @@ class ChainingMap(BaseMap):
         )
         return value
 
-    def _traced_assign(self, key: Any, value: Any, tr: list[TraceEvent]) -> bool:
+    def _traced_assign(self, key: Any, value: Any, tr: TraceSink) -> bool:
         inserted = self._traced_assign_hashed(key, self._hashfn(key), value, tr)
         tr.append(
             ResultEvent(table=self.kind, op="put", key=key, found=not inserted, probes=self._probes)
         )
         return inserted
 
-    def _traced_assign_hashed(self, key: Any, h: int, value: Any, tr: list[TraceEvent]) -> bool:
+    def _traced_assign_hashed(self, key: Any, h: int, value: Any, tr: TraceSink) -> bool:
         """Traced twin of :meth:`_assign` (also used by the adaptive map)."""
         tr.append(self._hash_event(key, h))
         b, i = self._traced_position(key, h, tr)
@@ -533,12 +533,12 @@ class ChainingMap(BaseMap):
             position=position,
         )
 
-    def _traced_discard(self, key: Any, tr: list[TraceEvent]) -> bool:
+    def _traced_discard(self, key: Any, tr: TraceSink) -> bool:
         found = self._traced_discard_hashed(key, self._hashfn(key), tr)
         tr.append(ResultEvent(table=self.kind, op="del", key=key, found=found, probes=self._probes))
         return found
 
-    def _traced_discard_hashed(self, key: Any, h: int, tr: list[TraceEvent]) -> bool:
+    def _traced_discard_hashed(self, key: Any, h: int, tr: TraceSink) -> bool:
         """Traced twin of :meth:`_discard` (also used by the adaptive map)."""
         tr.append(self._hash_event(key, h))
         b, i = self._traced_position(key, h, tr)
@@ -652,11 +652,20 @@ class ChainingMap(BaseMap):
 
     def copy(self) -> ChainingMap:
         """An independent map with the same layout, counters and hash (values shared). O(n)."""
-        clone = object.__new__(ChainingMap)
-        clone.__dict__.update(self.__dict__)
+        cls = type(self)
+        clone = cls.__new__(cls)
+        self._copy_base_into(clone)
+        clone._max_load = self._max_load
+        clone._groups = self._groups
+        clone._gbits = self._gbits
+        clone._gshift = self._gshift
         clone._buckets = [None if chain is None else chain[:] for chain in self._buckets]
-        for name in ("_chain_hist", "_hist_get", "_hist_put", "_hist_del"):
-            setattr(clone, name, list(getattr(self, name)))
-        clone._history = type(self._history)(self._history, maxlen=self._history.maxlen)
-        clone._tracer = None
+        clone._mask = self._mask
+        clone._limit = self._limit
+        clone._chain_hist = list(self._chain_hist)
+        clone._chain_max = self._chain_max
+        clone._compare_sum = self._compare_sum
         return clone
+
+
+own_abc_cache(ChainingMap)  # see own_abc_cache

@@ -52,7 +52,7 @@ from typing import Any
 from zlib import crc32
 
 from engine.errors import UnsupportedKeyError
-from engine.records import FrozenRecord
+from engine.records import FrozenRecord, interpreted
 
 __all__ = [
     "DEFAULT_HASH",
@@ -193,6 +193,7 @@ def keyed_hash(seed: bytes) -> HashFunction:
     return keyed
 
 
+@interpreted
 @dataclass(frozen=True, eq=False, repr=False)
 class HashSpec(FrozenRecord):
     """Which hash function a map uses, and its seed: part of the map's state.

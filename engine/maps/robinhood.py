@@ -25,7 +25,7 @@ from zlib import crc32
 
 from engine.errors import InvariantError
 from engine.jsonsafe import encode_key, encode_value
-from engine.maps.base import MISSING, BaseMap
+from engine.maps.base import MISSING, BaseMap, own_abc_cache
 from engine.maps.batch import OnWrite, RowBatch, WriteGuard, guard_hook
 from engine.maps.hashing import HashSpec, crc32_hash
 from engine.maps.kernels import robinhood_rows
@@ -43,7 +43,7 @@ from engine.tracing.events import (
     ResizeEvent,
     ResultEvent,
     TombstoneEvent,
-    TraceEvent,
+    TraceSink,
 )
 
 __all__ = ["TOMBSTONE", "RobinHoodMap"]
@@ -497,7 +497,7 @@ class RobinHoodMap(BaseMap):
             table=self.kind, key=key, hash=h, capacity=self._mask + 1, index=h & self._mask
         )
 
-    def _traced_find(self, key: Any, h: int, tr: list[TraceEvent]) -> tuple[int, int, int]:
+    def _traced_find(self, key: Any, h: int, tr: TraceSink) -> tuple[int, int, int]:
         """Traced lookup walk. Returns (slot or -1, stop slot, stop distance)."""
         mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys
         i = h & mask
@@ -518,13 +518,13 @@ class RobinHoodMap(BaseMap):
             d += 1
             i = (i + 1) & mask
 
-    def _traced_lookup_hashed(self, key: Any, h: int, tr: list[TraceEvent]) -> Any:
+    def _traced_lookup_hashed(self, key: Any, h: int, tr: TraceSink) -> Any:
         """Traced twin of :meth:`_lookup`, from the hash event on."""
         tr.append(self._hash_event(key, h))
         slot, _, _ = self._traced_find(key, h, tr)
         return MISSING if slot < 0 else self._vals[slot]
 
-    def _traced_lookup(self, key: Any, tr: list[TraceEvent]) -> Any:
+    def _traced_lookup(self, key: Any, tr: TraceSink) -> Any:
         value = self._traced_lookup_hashed(key, self._hashfn(key), tr)
         found = value is not MISSING
         tr.append(
@@ -539,14 +539,14 @@ class RobinHoodMap(BaseMap):
         )
         return value
 
-    def _traced_assign(self, key: Any, value: Any, tr: list[TraceEvent]) -> bool:
+    def _traced_assign(self, key: Any, value: Any, tr: TraceSink) -> bool:
         inserted = self._traced_assign_hashed(key, self._hashfn(key), value, tr)
         tr.append(
             ResultEvent(table=self.kind, op="put", key=key, found=not inserted, probes=self._probes)
         )
         return inserted
 
-    def _traced_assign_hashed(self, key: Any, h: int, value: Any, tr: list[TraceEvent]) -> bool:
+    def _traced_assign_hashed(self, key: Any, h: int, value: Any, tr: TraceSink) -> bool:
         """The traced twin of :meth:`_assign` (also used by the adaptive map)."""
         tr.append(self._hash_event(key, h))
         mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys
@@ -603,7 +603,7 @@ class RobinHoodMap(BaseMap):
         return True
 
     def _traced_place_from(
-        self, i: int, d: int, key: Any, h: int, value: Any, tr: list[TraceEvent], first_seen: bool
+        self, i: int, d: int, key: Any, h: int, value: Any, tr: TraceSink, first_seen: bool
     ) -> None:
         mask, dibs, hashes, keys, vals = (
             self._mask,
@@ -663,12 +663,12 @@ class RobinHoodMap(BaseMap):
             d += 1
             i = (i + 1) & mask
 
-    def _traced_discard(self, key: Any, tr: list[TraceEvent]) -> bool:
+    def _traced_discard(self, key: Any, tr: TraceSink) -> bool:
         found = self._traced_discard_hashed(key, self._hashfn(key), tr)
         tr.append(ResultEvent(table=self.kind, op="del", key=key, found=found, probes=self._probes))
         return found
 
-    def _traced_discard_hashed(self, key: Any, h: int, tr: list[TraceEvent]) -> bool:
+    def _traced_discard_hashed(self, key: Any, h: int, tr: TraceSink) -> bool:
         """Traced twin of :meth:`_discard` (also used by the adaptive map)."""
         tr.append(self._hash_event(key, h))
         slot, _, _ = self._traced_find(key, h, tr)
@@ -677,7 +677,7 @@ class RobinHoodMap(BaseMap):
         self._traced_remove_slot(slot, self._tombstone_deletes, tr)
         return True
 
-    def _traced_remove_slot(self, i: int, tombstone: bool, tr: list[TraceEvent]) -> None:
+    def _traced_remove_slot(self, i: int, tombstone: bool, tr: TraceSink) -> None:
         key = self._keys[i]
         if tombstone:
             tr.append(TombstoneEvent(table=self.kind, key=key, slot=i, dib=self._dibs[i]))
@@ -841,12 +841,23 @@ class RobinHoodMap(BaseMap):
 
     def copy(self) -> RobinHoodMap:
         """An independent map with the same layout, counters and hash (values shared). O(n)."""
-        clone = object.__new__(RobinHoodMap)
-        clone.__dict__.update(self.__dict__)
-        for name in ("_keys", "_vals", "_hashes", "_dibs"):
-            setattr(clone, name, list(getattr(self, name)))
-        for name in ("_hist_get", "_hist_put", "_hist_del"):
-            setattr(clone, name, list(getattr(self, name)))
-        clone._history = type(self._history)(self._history, maxlen=self._history.maxlen)
-        clone._tracer = None
+        cls = type(self)
+        clone = cls.__new__(cls)
+        self._copy_base_into(clone)
+        clone._max_load = self._max_load
+        clone._deletion = self._deletion
+        clone._tombstone_deletes = self._tombstone_deletes
+        clone._keys = list(self._keys)
+        clone._vals = list(self._vals)
+        clone._hashes = list(self._hashes)
+        clone._dibs = list(self._dibs)
+        clone._mask = self._mask
+        clone._limit = self._limit
+        clone._tombstones = self._tombstones
+        clone._dib_sum = self._dib_sum
+        clone._dib_max = self._dib_max
+        clone._dib_top = self._dib_top
         return clone
+
+
+own_abc_cache(RobinHoodMap)  # see own_abc_cache

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-from engine.tracing.events import TraceEvent
+from engine.tracing.events import TraceEvent, TraceSink
 
 __all__ = ["Traceable", "trace"]
 
@@ -18,9 +18,9 @@ __all__ = ["Traceable", "trace"]
 class Traceable(Protocol):
     """What :func:`trace` needs from a map."""
 
-    def _set_tracer(self, tracer: list[TraceEvent] | None) -> None: ...
+    def _set_tracer(self, tracer: TraceSink | None) -> None: ...
 
-    def _get_tracer(self) -> list[TraceEvent] | None: ...
+    def _get_tracer(self) -> TraceSink | None: ...
 
 
 @contextmanager

@@ -10,7 +10,7 @@ Location fields: open addressing uses ``slot``; chaining uses ``bucket``, ``grou
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from engine.jsonsafe import encode_key, encode_value
 from engine.records import FrozenRecord
@@ -31,6 +31,7 @@ __all__ = [
     "ResultEvent",
     "TombstoneEvent",
     "TraceEvent",
+    "TraceSink",
 ]
 
 _KEY_FIELDS = frozenset({"key", "other", "incoming", "evicted"})
@@ -67,6 +68,24 @@ class TraceEvent(FrozenRecord):
     def describe(self) -> str:
         """One line of plain language for narration and the CLI."""
         return self.kind
+
+
+class TraceSink(Protocol):
+    """Where a map appends the events of an open trace: a ``list`` of events, or an object
+    that reacts to each ``append`` (a ``list`` subclass that overrides it, say).
+
+    The maps type their tracer with this protocol, not ``list``, so that every call goes
+    through the object's own methods: the compiled build (mypyc) calls a ``list``'s methods
+    directly in C and would bypass an override.
+    """
+
+    def append(self, event: TraceEvent, /) -> None: ...
+
+    def pop(self) -> TraceEvent: ...
+
+    def __getitem__(self, index: int, /) -> TraceEvent: ...
+
+    def __len__(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
