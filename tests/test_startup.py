@@ -152,7 +152,8 @@ def test_every_command_builds_its_parser_from_its_module() -> None:
     for name, _, line in app.COMMANDS:
         assert sub._name_parser_map[name].prog == f"engine {name}"
         assert any(a.dest == name and a.help == line for a in sub._choices_actions)
-    assert sorted(p.stem for p in (ROOT / "engine" / "cli").glob("cmd_*.py")) == COMMAND_MODULES
+    cli = Path(app.__file__).resolve().parent  # the source tree, or an installed build's
+    assert sorted(p.stem for p in cli.glob("cmd_*.py")) == COMMAND_MODULES
 
 
 def _commands(parser: argparse.ArgumentParser) -> app._Commands:
