@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import runpy
+import shutil
 from pathlib import Path
 
 from setuptools import setup
+from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 
@@ -28,4 +30,17 @@ def _ext_modules() -> list[object]:
     return list(mypycify(paths, opt_level="3", group_name="engine_maps"))
 
 
-setup(ext_modules=_ext_modules())
+class BuildWithResources(build_py):
+    """The standard build, plus the shared ``resources/`` folder (styles, icons, sample
+    workloads) copied into the built explorer package as ``explorer/shipped_resources``,
+    where :func:`explorer.resources.resources_root` finds it in an installed (not
+    editable) copy. An editable install reads the tree's own folder."""
+
+    def run(self) -> None:
+        super().run()
+        if not getattr(self, "editable_mode", False):
+            target = Path(self.build_lib) / "explorer" / "shipped_resources"
+            shutil.copytree(HERE / "resources", target, dirs_exist_ok=True)
+
+
+setup(ext_modules=_ext_modules(), cmdclass={"build_py": BuildWithResources})

@@ -10,10 +10,12 @@ __all__ = ["resource_path", "resources_root", "sample_workloads"]
 
 def resources_root() -> Path:
     """The ``resources`` folder: beside the package in a checkout or an editable install,
-    or inside the bundle of a PyInstaller build (``sys._MEIPASS``)."""
+    inside the bundle of a PyInstaller build (``sys._MEIPASS``), or the copy an installed
+    package carries (``explorer/shipped_resources``, made by setup.py's build)."""
     bundle = getattr(sys, "_MEIPASS", None)
     candidates = [Path(bundle) / "resources"] if bundle else []
-    candidates.append(Path(__file__).resolve().parent.parent / "resources")
+    here = Path(__file__).resolve().parent
+    candidates += [here / "shipped_resources", here.parent / "resources"]
     for candidate in candidates:
         if candidate.is_dir():
             return candidate

@@ -45,7 +45,9 @@ COMPILED_PY = VENV / "bin" / "python"
 PURE_PY = ROOT / ".venv" / "bin" / "python"
 
 #: What the installed package is made of: a change to any of these rebuilds it.
-SOURCES = ("engine", "explorer", "build_support", "setup.py", "pyproject.toml", "uv.lock")
+SOURCES = (
+    "engine", "explorer", "resources", "build_support", "setup.py", "pyproject.toml", "uv.lock"
+)
 #: Copied into the folder the compiled test run starts from (what the tests read).
 STAGED = ("tests", "resources", "docs", "bench", "pyproject.toml", "README.md")
 #: Left out of the compiled test run, each with its reason.
@@ -178,9 +180,6 @@ def run_tests(pytest_args: list[str]) -> None:
         else:
             shutil.copy2(source, stage / name)
     ignores = [f"--ignore={name}" for name in NOT_COMPILED_TESTS]
-    # the non-GUI suite: the explorer and notebook tests drive Qt and widgets over the
-    # same engine calls the other tests make
-    ignores += ["--ignore-glob=tests/test_explorer_*.py", "--ignore-glob=tests/test_notebook_*.py"]
     argv = [str(VENV / "bin" / "pytest"), "-q", "-p", "no:cacheprovider", *ignores, *pytest_args]
     _say("pytest under the compiled build: " + " ".join(argv[1:]))
     started = time.monotonic()
