@@ -19,8 +19,10 @@ BACKLOG = 2048
 
 def bind_listener(host: str, port: int) -> socket.socket:
     """A non-blocking socket listening on ``host:port`` (0: any free port)."""
+    # an ASCII name as bytes: no idna codec to load for the usual "127.0.0.1"
+    name: str | bytes = host.encode() if host.isascii() else host
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise BadInputError(f"cannot resolve the host {host!r}: {exc.strerror}") from None
     family, kind, proto, _, address = infos[0]
@@ -43,10 +45,10 @@ def bind_listener(host: str, port: int) -> socket.socket:
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` names only this machine (``127.0.0.0/8``, ``::1``, localhost)."""
+    if host in ("localhost", "ip6-localhost", "127.0.0.1", "::1"):
+        return True
     import ipaddress
 
-    if host in ("localhost", "ip6-localhost"):
-        return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
