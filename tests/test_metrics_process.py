@@ -4,6 +4,8 @@ failing endpoint is an error of the contract, and a stuck endpoint never stalls 
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
 import socket
@@ -177,7 +179,7 @@ def test_a_finished_replay_leaves_no_endpoint_behind(tmp_path: Path) -> None:
         "--json", "run-csv", "--csv", SMALL, "--metrics-port", "0", "--metrics-linger", "0.5"
     )
     assert code == 0, err
-    port = __import__("json").loads(out)["result"]["metrics_port"]
+    port = json.loads(out)["result"]["metrics_port"]
     deadline = time.monotonic() + 10
     while not _refused(port) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -196,6 +198,15 @@ def test_lingering_serves_the_final_tick(tmp_path: Path) -> None:
         body = _scrape_until(port, "hashmap_ops_total 777.0")
         assert "hashmap_puts_total 777.0" in body
         assert _scrape(port, "/healthz") == '{"ok": true}'
+        for method, path, status, error in (
+            ("GET", "/nope", 404, "NotFound"),
+            ("POST", "/metrics", 405, "MethodNotAllowed"),
+        ):  # the hardened stack's JSON errors, from the endpoint process
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request(method, path)
+            response = conn.getresponse()
+            assert (response.status, json.loads(response.read())["error"]) == (status, error)
+            conn.close()
         assert replay.poll() is None  # still lingering
     finally:
         replay.kill()
