@@ -249,6 +249,11 @@ def test_a_failing_endpoint_fails_the_lingering_run(
     )
 
 
+def test_an_endpoint_that_cannot_be_started_is_an_io_error() -> None:
+    with pytest.raises(IOFailureError, match="cannot start the metrics endpoint"):
+        MetricsProcess("127.0.0.1", 0, log=None, command=["/nonexistent/engine"])
+
+
 def test_an_endpoint_that_dies_mid_run_fails_the_next_tick() -> None:
     served = MetricsProcess("127.0.0.1", 0, log=None)
     try:
