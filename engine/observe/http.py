@@ -1,7 +1,9 @@
 """The engine's HTTP serving: Starlette apps on uvicorn (h11), hardened, in a thread.
 
 Shared by ``engine serve`` (:mod:`engine.observe.server`) and the ``run-csv
---metrics-port`` endpoint (:mod:`engine.observe.prometheus`). On top of uvicorn:
+--metrics-port`` endpoint (:mod:`engine.observe.endpoint`, in the process of
+:mod:`engine.observe.endpoint_worker`). Sockets are bound by
+:mod:`engine.observe.listen`. On top of uvicorn:
 
 - **Request-head timeout.** A connection must send a complete request line and headers
   within ``request_timeout`` seconds of opening, and again after each response
