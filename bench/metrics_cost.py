@@ -1,6 +1,7 @@
 """What metrics on add to one replay, paired, optionally against other checkouts.
 
     python bench/metrics_cost.py CSV [--rounds 12] [--backend adaptive] [--against PATH ...]
+                                     [--split]
 
 For each round and tree (the trees' order alternating round by round), runs ``engine
 run-csv --csv CSV`` plain, then with ``--metrics-out-dir D --metrics-port 0``, then
@@ -9,7 +10,9 @@ metrics-on run's time minus the mean of the two plain runs around it: a differen
 that the machine's changing speed touches much less than a ratio of best times. Prints
 per tree the medians of the plain and metrics-on wall times, of the paired extra wall
 time and of the paired extra CPU time of the replay process itself (its own
-``getrusage``, so an endpoint process's CPU is not counted there).
+``getrusage``, so an endpoint process's CPU is not counted there). ``--split`` also
+runs ``--metrics-out-dir`` alone after the metrics-on run, and prints how much of the
+extra is the ticks and their file, and how much ``--metrics-port`` adds on top.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--backend", default="adaptive")
     parser.add_argument("--against", action="append", default=[], help="another checkout")
+    parser.add_argument("--split", action="store_true", help="also time --metrics-out-dir alone")
     args = parser.parse_args()
     trees = [ROOT, *(Path(p).resolve() for p in args.against)]
     for tree in trees:  # byte code, so that no run pays for compiling the engine
@@ -69,16 +73,22 @@ def main() -> int:
     csv = str(Path(args.csv).resolve())
     plain = ["--backend", args.backend, "--json", "run-csv", "--csv", csv]
     results: dict[Path, dict[str, list[float]]] = {
-        tree: {"plain": [], "on": [], "wall": [], "cpu": []} for tree in trees
+        tree: {"plain": [], "on": [], "wall": [], "cpu": [], "ticks": [], "port": []}
+        for tree in trees
     }
     with tempfile.TemporaryDirectory() as out:
-        on = [*plain, "--metrics-out-dir", out, "--metrics-port", "0"]
+        ticks = [*plain, "--metrics-out-dir", out]
+        on = [*ticks, "--metrics-port", "0"]
         for number in range(args.rounds):
             for tree in trees if number % 2 == 0 else trees[::-1]:
                 before, before_cpu = _run(tree, plain)
                 metrics, metrics_cpu = _run(tree, on)
-                after, after_cpu = _run(tree, plain)
                 row = results[tree]
+                if args.split:
+                    file_only, _ = _run(tree, ticks)
+                    row["ticks"].append(file_only - before)
+                    row["port"].append(metrics - file_only)
+                after, after_cpu = _run(tree, plain)
                 row["plain"].append((before + after) / 2)
                 row["on"].append(metrics)
                 row["wall"].append(metrics - (before + after) / 2)
@@ -92,6 +102,11 @@ def main() -> int:
             f"{name:<28} {median(row['plain']):>8.3f} {median(row['on']):>10.3f} "
             f"{median(row['wall']) * 1000:>9.0f} {median(row['cpu']) * 1000:>13.0f}"
         )
+        if args.split:
+            print(
+                f"{'':<28} of which --metrics-out-dir alone {median(row['ticks']) * 1000:.0f} ms,"
+                f" --metrics-port on top {median(row['port']) * 1000:.0f} ms"
+            )
     return 0
 
 
