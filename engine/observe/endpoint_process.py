@@ -54,14 +54,17 @@ def worker_command(spec: dict[str, Any]) -> list[str]:
 
 
 def _environment() -> dict[str, str]:
-    """This environment, with this engine's folder first on the path (not frozen)."""
+    """This environment; when this engine runs from a source tree, that tree first on the
+    path, so the endpoint process runs the same engine (an installed engine is found
+    anyway, and its site-packages must not go before the standard library)."""
     env = dict(os.environ)
     if not getattr(sys, "frozen", False):
         import engine
 
         root = os.path.dirname(os.path.dirname(os.path.abspath(engine.__file__)))
-        rest = env.get("PYTHONPATH")
-        env["PYTHONPATH"] = root if not rest else root + os.pathsep + rest
+        if os.path.basename(root) not in ("site-packages", "dist-packages"):
+            rest = env.get("PYTHONPATH")
+            env["PYTHONPATH"] = root if not rest else root + os.pathsep + rest
     return env
 
 
