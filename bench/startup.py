@@ -10,7 +10,8 @@ floor (``python -c pass``) measured in the same rounds:
   script runs it (``from engine.cli import main; sys.exit(main())``, the body of the
   script that ``uv sync`` writes into ``.venv/bin/engine``);
 - the adaptive backend with ``--json-summary-out``, with ``--metrics-out-dir`` and with
-  ``--metrics-port 0`` (an HTTP endpoint started and stopped);
+  ``--metrics-port 0`` (a port bound and an endpoint process started; the replay does
+  not wait for that process, which exits when the replay's pipe to it closes);
 - ``.venv/bin/engine`` itself, when it is installed from the first tree.
 
 With ``--against PATH`` (for example a ``git worktree`` of an earlier commit) every

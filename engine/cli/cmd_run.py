@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import time
 from typing import TYPE_CHECKING, Any
 
 from engine.cli.argtypes import finite_float
 from engine.cli.context import Context, SubParsers
-from engine.cli.output import LOG, ensure_logging, keep_on_interrupt
+from engine.cli.output import LOG, keep_on_interrupt
 from engine.cli.snapshots import add_key_flag, load_map, save_map
 from engine.errors import BadInputError
 from engine.settings.defaults import MAX_LATENCY_SAMPLES as MAX_SAMPLES
@@ -16,6 +15,7 @@ from engine.workloads.csv_format import CsvLimits, WorkloadFile
 from engine.workloads.replay import ReplayOptions, ReplayProgress, ReplayResult, replay
 
 if TYPE_CHECKING:
+    from engine.observe.endpoint_process import MetricsProcess
     from engine.observe.metrics import NdjsonSink
 
 __all__ = ["add_csv_limits", "add_parser", "build_summary"]
@@ -172,14 +172,16 @@ def run(ctx: Context) -> int:
 
         sink = NdjsonSink(args.metrics_out_dir, args.metrics_max_ticks)
         keep_on_interrupt(str(sink.path), "the ticks up to the stop, each a complete line")
-    server = None
+    server: MetricsProcess | None = None
     if args.metrics_port is not None:
-        ensure_logging()  # the server logs through logging itself
-        from engine.observe.endpoint import MetricsServer  # prometheus-client, uvicorn
-        from engine.observe.http import warn_if_exposed
+        # Served by a process of its own: prometheus-client and uvicorn load there.
+        from engine.observe.endpoint_process import MetricsProcess
+        from engine.observe.listen import exposure_warning
 
-        warn_if_exposed(args.metrics_host, None, "the metrics endpoint")
-        server = MetricsServer(args.metrics_host, args.metrics_port)
+        warning = exposure_warning(args.metrics_host, None, "the metrics endpoint")
+        if warning is not None:
+            LOG.warning("%s", warning)
+        server = MetricsProcess(args.metrics_host, args.metrics_port, log=LOG.setup)
         LOG.info("serving metrics on %s/metrics", server.url)
     ticking = sink is not None or server is not None
     if ticking:
@@ -192,10 +194,10 @@ def run(ctx: Context) -> int:
         if sink is not None:
             sink.write(produced)
         if server is not None:
-            server.collector.update(produced)
+            server.publish(produced)
 
     if server is not None:
-        server.collector.update(producer.tick(m))
+        server.publish(producer.tick(m))
 
     try:
         result = replay(
@@ -208,12 +210,14 @@ def run(ctx: Context) -> int:
                 tick=tick if ticking else None,
                 tick_every_ops=args.metrics_every_ops if ticking else 0,
                 tick_every_seconds=args.metrics_every_seconds if ticking else 0.0,
-                on_latency=server.collector.observe_latency if server is not None else None,
+                on_latency=server.observe_latency if server is not None else None,
             ),
         )
         if server is not None and args.metrics_linger:
             LOG.info("run finished; serving metrics for %.1f more seconds", args.metrics_linger)
-            time.sleep(args.metrics_linger)
+            server.linger(args.metrics_linger)
+        if server is not None:
+            server.check()
     finally:
         if sink is not None:
             sink.close()

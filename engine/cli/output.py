@@ -72,6 +72,11 @@ class _EngineLog:
             _apply(self._logger, *self._setup)
 
     @property
+    def setup(self) -> tuple[str, str, str | None, int, int] | None:
+        """The configuration (format, level, file, bytes, backups), once configured."""
+        return self._setup
+
+    @property
     def loaded(self) -> logging.Logger | None:
         """The real logger once loaded, else None."""
         return self._logger

@@ -1,13 +1,16 @@
 """The ``run-csv --metrics-port`` endpoint: ``/metrics`` (and ``/healthz``) of a live run.
 
-The replay hands each tick to a :class:`~engine.observe.prometheus.TickCollector`; a
-scrape renders the latest one through prometheus-client's ASGI app, served by
-:mod:`engine.observe.http` on its own thread (the same hardened uvicorn stack as
-``engine serve``), so the replay loop never waits for a scraper. The app is plain ASGI,
-with no web framework to import: this endpoint starts with every run that asks for it.
+Each tick reaches a :class:`~engine.observe.prometheus.TickCollector`; a scrape renders
+the latest one through prometheus-client's ASGI app, served by :mod:`engine.observe.http`
+on its own thread (the same hardened uvicorn stack as ``engine serve``). ``run-csv``
+runs this server in a process of its own (:mod:`engine.observe.endpoint_process`), so
+the replay neither imports it nor shares its interpreter lock with a scraper. The app is
+plain ASGI, with no web framework to import.
 """
 
 from __future__ import annotations
+
+import socket
 
 from prometheus_client import CollectorRegistry, make_asgi_app
 
@@ -51,17 +54,36 @@ class _Endpoint:
 
 
 class MetricsServer:
-    """``/metrics`` on ``host:port`` (0 picks a free port) until :meth:`close`."""
+    """``/metrics`` on ``host:port`` (0 picks a free port) until :meth:`close`.
 
-    def __init__(self, host: str, port: int, token: bytes | None = None) -> None:
-        self.collector = TickCollector()
+    ``sock`` serves on a socket already listening (``port`` is then ignored), and
+    ``collector`` replaces the plain :class:`TickCollector`. With ``wait`` False this
+    returns before uvicorn has started (connections queue in the listen backlog)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        token: bytes | None = None,
+        *,
+        sock: socket.socket | None = None,
+        collector: TickCollector | None = None,
+        wait: bool = True,
+    ) -> None:
+        self.collector = TickCollector() if collector is None else collector
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
         guarded = Guard(_Endpoint(self.registry), token=token, limiter=RateLimiter(100.0, 200))
-        self._server = ServerThread(guarded, HttpOptions(host=host, port=port))
+        self._server = ServerThread(
+            guarded, HttpOptions(host=host, port=port), sock=sock, wait=wait
+        )
         self.host = host
         self.port = self._server.port
         self.url = self._server.url
+
+    def join(self) -> BaseException | None:
+        """Wait until the server stops; returns what made it fail, if anything."""
+        return self._server.join()
 
     def close(self, wait: bool = False) -> None:
         """Stop serving. Without ``wait`` the stop runs in the background: a finished run

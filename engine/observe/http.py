@@ -1,7 +1,9 @@
 """The engine's HTTP serving: Starlette apps on uvicorn (h11), hardened, in a thread.
 
 Shared by ``engine serve`` (:mod:`engine.observe.server`) and the ``run-csv
---metrics-port`` endpoint (:mod:`engine.observe.prometheus`). On top of uvicorn:
+--metrics-port`` endpoint (:mod:`engine.observe.endpoint`, in the process of
+:mod:`engine.observe.endpoint_worker`). Sockets are bound by
+:mod:`engine.observe.listen`. On top of uvicorn:
 
 - **Request-head timeout.** A connection must send a complete request line and headers
   within ``request_timeout`` seconds of opening, and again after each response
@@ -44,6 +46,9 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from engine.errors import BadInputError, IOFailureError
+from engine.observe.listen import BACKLOG as _BACKLOG
+from engine.observe.listen import bind_listener as _bind
+from engine.observe.listen import exposure_warning, is_loopback
 
 __all__ = [
     "DEFAULT_PORT",
@@ -60,7 +65,6 @@ __all__ = [
 DEFAULT_PORT = 9477
 ACCESS_LOG = logging.getLogger("engine.access")
 LOG = logging.getLogger("engine")
-_BACKLOG = 2048
 _MAX_HEAD_BYTES = 16 * 1024
 _MAX_TARGET_BYTES = 8 * 1024
 
@@ -302,36 +306,24 @@ class Guard:
         return None
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as exc:
-        raise BadInputError(f"cannot resolve the host {host!r}: {exc.strerror}") from None
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        sock.bind(address)
-        sock.listen(_BACKLOG)
-    except OSError as exc:
-        sock.close()
-        raise IOFailureError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-            "pick a free port, or 0 for any",
-        ) from None
-    sock.setblocking(False)
-    return sock
-
-
 class ServerThread:
     """Serve ``app`` with ``options`` on a thread of its own until :meth:`stop`.
 
     The socket is bound before the thread starts, so a busy port or a bad address is an
-    error here, and :attr:`port` is the real port when 0 was asked for."""
+    error here, and :attr:`port` is the real port when 0 was asked for. ``sock`` serves
+    on a socket already listening instead (``options.port`` is then ignored). With
+    ``wait`` False the constructor returns without waiting for uvicorn to start:
+    connections wait in the listen backlog meanwhile, and :meth:`join` returns if the
+    server stops or fails."""
 
-    def __init__(self, app: ASGIApp, options: HttpOptions) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        options: HttpOptions,
+        *,
+        sock: socket.socket | None = None,
+        wait: bool = True,
+    ) -> None:
         if options.tls is not None:
             try:
                 ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(*options.tls)
@@ -355,7 +347,7 @@ class ServerThread:
         config.engine_http = options  # type: ignore[attr-defined]
         logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)  # we log ourselves
         self.options = options
-        self._socket = _bind(options.host, options.port)
+        self._socket = _bind(options.host, options.port) if sock is None else sock
         self.host = options.host
         self.port: int = self._socket.getsockname()[1]
         self.scheme = "https" if options.tls else "http"
@@ -363,6 +355,8 @@ class ServerThread:
         self._failed: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="engine-http", daemon=True)
         self._thread.start()
+        if not wait:
+            return
         deadline = time.monotonic() + 10
         while not self._server.started and self._thread.is_alive():
             if time.monotonic() > deadline:
@@ -391,6 +385,11 @@ class ServerThread:
         finally:
             loop.close()
 
+    def join(self) -> BaseException | None:
+        """Wait until the server thread ends; returns what made it fail, if anything."""
+        self._thread.join()
+        return self._failed
+
     def stop(self, wait: bool = True) -> None:
         """Stop serving: open requests get ``shutdown_timeout`` seconds to finish. Without
         ``wait`` the stop runs on a thread of its own and this returns at once."""
@@ -402,24 +401,8 @@ class ServerThread:
         self._socket.close()
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names only this machine (``127.0.0.0/8``, ``::1``, localhost)."""
-    import ipaddress
-
-    if host in ("localhost", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def warn_if_exposed(host: str, token: bytes | None, what: str) -> None:
     """Log a warning when ``what`` listens beyond this machine with no token."""
-    if token is None and not is_loopback(host):
-        LOG.warning(
-            "%s listens on %s, beyond this machine, with no token: anyone who can reach it "
-            "can read it (set ADHASH_TOKEN or --token-file)",
-            what,
-            host,
-        )
+    warning = exposure_warning(host, token, what)
+    if warning is not None:
+        LOG.warning("%s", warning)

@@ -1,9 +1,11 @@
 """Prometheus exposition of the metrics ticks, built on prometheus-client.
 
-The replay thread hands each new tick to :class:`TickCollector` (one reference
-assignment, so the scrape thread always sees a whole tick); a scrape turns the latest
-tick into metric families. Names follow the established ``hashmap_*`` set, plus
-histograms of per-operation latency (seconds) and of probe lengths.
+Each new tick reaches :class:`TickCollector` by one reference assignment, so the scrape
+thread always sees a whole tick; a scrape turns the latest tick into metric families.
+``run-csv --metrics-port`` feeds it in a process of its own
+(:mod:`engine.observe.endpoint_worker`), with the latency counts the replay keeps.
+Names follow the established ``hashmap_*`` set, plus histograms of per-operation latency
+(seconds) and of probe lengths.
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-__all__ = ["LATENCY_BUCKETS", "PROBE_BUCKETS", "TickCollector"]
+from engine.observe.buckets import LATENCY_BUCKETS, OPS, PROBE_BUCKETS
 
-LATENCY_BUCKETS = (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 1e-2)
-PROBE_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 32, 64, 128)
+__all__ = ["LATENCY_BUCKETS", "PROBE_BUCKETS", "TickCollector"]
 
 
 class TickCollector(Collector):
@@ -33,11 +34,22 @@ class TickCollector(Collector):
     def __init__(self) -> None:
         self._tick: dict[str, Any] | None = None
         self._lock = threading.Lock()
-        self._latency = {op: [0] * (len(LATENCY_BUCKETS) + 1) for op in ("put", "get", "del")}
-        self._latency_sum = dict.fromkeys(("put", "get", "del"), 0.0)
+        self._latency = {op: [0] * (len(LATENCY_BUCKETS) + 1) for op in OPS}
+        self._latency_sum = dict.fromkeys(OPS, 0.0)
 
     def update(self, tick: dict[str, Any]) -> None:
         self._tick = tick
+
+    def set_latency(self, counts: dict[str, list[int]], sums: dict[str, float]) -> None:
+        """Replace the latency histograms with counts kept elsewhere (per op, one count
+        per bucket of ``LATENCY_BUCKETS`` and one for +Inf), as a replay's
+        :class:`~engine.observe.buckets.LatencyCounts` holds them."""
+        latency = {op: [int(c) for c in counts[op]] for op in OPS}
+        if any(len(c) != len(LATENCY_BUCKETS) + 1 for c in latency.values()):
+            raise ValueError("latency counts do not match the buckets")
+        total = {op: float(sums[op]) for op in OPS}
+        with self._lock:
+            self._latency, self._latency_sum = latency, total
 
     def observe_latency(self, op: str, seconds: float) -> None:
         """Count one sampled operation's latency. O(buckets)."""
