@@ -43,7 +43,9 @@ TOKEN = "s3cret"
 @pytest.fixture(scope="module")
 def workloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("workloads")
-    for name, ops in (("small.csv", "20000"), ("long.csv", "600000")):
+    # longest.csv must outlast a few polls and a cancel even on the compiled build
+    # (about 1 µs a row there): 3M rows, a few seconds
+    for name, ops in (("small.csv", "20000"), ("long.csv", "600000"), ("longest.csv", "3000000")):
         code, _, err = run_engine("generate-csv", "--ops", ops, "--outfile", folder / name)
         assert code == 0, err
     (folder / "bad.csv").write_text("op,key,value\nput,a,1\nfly,b,\n")
@@ -180,7 +182,7 @@ def test_the_widget_redraws_while_the_job_runs_and_stops_when_it_ends(
 
 
 def test_closing_the_widget_stops_following_at_once(server: JobServer) -> None:
-    job = server.submit("long.csv", every_ops=20000, every_seconds=60)
+    job = server.submit("longest.csv", every_ops=20000, every_seconds=60)
     queued = server.submit("small.csv")  # waits behind it (one worker)
     w = job.widget(refresh_s=0.05, poll_s=0.1)
     q = LiveCharts(queued, refresh_s=0.05, poll_s=0.1)
