@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Iterator, MutableMapping
 from typing import Any, ClassVar, Final
 
-from engine.maps.batch import OnWrite, RowBatch, WriteGuard, apply_rows_generic, guard_hook
+from engine.maps.batch import OnWrite, RowBatch, WriteGuard, apply_rows_generic
 from engine.maps.hashing import HashFunction, HashSpec
 from engine.maps.stats import hist_add, hist_count, hist_max, hist_merge, hist_pairs, hist_sum
 from engine.tracing.events import TraceEvent, TraceSink
@@ -234,7 +234,7 @@ class BaseMap(MutableMapping[Any, Any]):
         ``get``, ``put`` or ``discard`` per row; ``on_write`` runs after every write and
         stops the batch when it returns True, or ``guard`` watches the writes instead.
         O(rows)."""
-        apply_rows_generic(self, batch, on_write if guard is None else guard_hook(guard))
+        apply_rows_generic(self, batch, on_write, guard)
 
     def __len__(self) -> int:
         return self._size

@@ -111,9 +111,17 @@ class _Operations(Protocol):
 _MISS: Any = object()
 
 
-def apply_rows_generic(m: _Operations, batch: RowBatch, on_write: OnWrite | None = None) -> None:
+def apply_rows_generic(
+    m: _Operations,
+    batch: RowBatch,
+    on_write: OnWrite | None = None,
+    guard: WriteGuard | None = None,
+) -> None:
     """Apply rows through ``m.get``, ``m.put`` and ``m.discard``; ``on_write`` as in
-    :data:`OnWrite`. O(rows)."""
+    :data:`OnWrite`, or ``guard`` watching the writes instead (through
+    :func:`guard_hook`). O(rows)."""
+    if guard is not None:
+        on_write = guard_hook(guard)
     get, put, discard = m.get, m.put, m.discard
     op_col, key_col, value_col = batch.columns
     n = start = batch.applied

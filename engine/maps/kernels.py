@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from zlib import crc32
 
-from engine.maps.batch import OnWrite, RowBatch, WriteGuard, apply_rows_generic, guard_hook
+from engine.maps.batch import OnWrite, RowBatch, WriteGuard, apply_rows_generic
 from engine.maps.hashing import crc32_hash
 from engine.maps.stats import hist_add
 
@@ -80,7 +80,7 @@ def robinhood_rows(
     per slot): a write crosses when ``_dib_max >= limits[0]``, ``_dib_sum > limits[1] *
     size`` or ``_tombstones > limits[2] * capacity``."""
     if batch.columns != (0, 1, 2):  # rare: the generic path reads any column order
-        apply_rows_generic(m, batch, on_write if guard is None else guard_hook(guard))
+        apply_rows_generic(m, batch, on_write, guard)
         return
     n = start = batch.applied
     last = batch.stop - 1
@@ -242,7 +242,7 @@ def chaining_rows(
     ``_chain_max > limits[0]``, ``size > limits[1] * buckets`` or ``_compare_sum >
     limits[2] * size``."""
     if batch.columns != (0, 1, 2):  # rare: the generic path reads any column order
-        apply_rows_generic(m, batch, on_write if guard is None else guard_hook(guard))
+        apply_rows_generic(m, batch, on_write, guard)
         return
     n = start = batch.applied
     last = batch.stop - 1

@@ -26,7 +26,7 @@ from zlib import crc32
 from engine.errors import InvariantError
 from engine.jsonsafe import encode_key, encode_value
 from engine.maps.base import MISSING, BaseMap, own_abc_cache
-from engine.maps.batch import OnWrite, RowBatch, WriteGuard, guard_hook
+from engine.maps.batch import OnWrite, RowBatch, WriteGuard
 from engine.maps.hashing import HashSpec, crc32_hash
 from engine.maps.kernels import robinhood_rows
 from engine.maps.options import robinhood_options
@@ -232,7 +232,7 @@ class RobinHoodMap(BaseMap):
         """Apply workload rows (:mod:`engine.maps.batch`) with the inlined kernel of
         :mod:`engine.maps.kernels`; the generic per-operation path while tracing. O(rows)."""
         if self._tracer is not None:
-            BaseMap.apply_rows(self, batch, on_write if guard is None else guard_hook(guard))
+            BaseMap.apply_rows(self, batch, on_write, guard)
         else:
             robinhood_rows(self, batch, on_write, guard)
 
