@@ -7,10 +7,11 @@
 Generates (once, deterministically) a uniform workload (80% get) and a skewed adversarial
 one over ``--key-space`` keys, and a uniform one over ``--wide-key-space`` keys (200,000
 by default, 0 for none: about as many live keys as the key space has keys, so more
-misses and a larger table), then times ``python -m engine.cli --backend B run-csv --csv
-F`` for each of ``--backends`` (default latency sampling on; with ``--with-metrics`` also
-each of ``--metrics-backends`` with metrics on) and a bare ``dict`` replay of the same
-file with :func:`csv.reader`, each in a fresh process.
+misses and a larger table), then times the ``engine`` program (what its console script
+runs) with ``--backend B run-csv --csv F`` for each of ``--backends`` (default latency
+sampling on; with ``--with-metrics`` also each of ``--metrics-backends`` with metrics on)
+and a bare ``dict`` replay of the same file with :func:`csv.reader`, each in a fresh
+process. Peak RSS comes from the child's own resource usage (:func:`os.wait4`).
 
 These machines change speed by a third from one second to the next (the same process's
 CPU time moves as much as its wall time), so a ratio of two best times taken minutes
@@ -38,6 +39,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -56,7 +58,7 @@ METRICS_PACKAGES = (
 )
 
 DICT_REPLAY = r"""
-import csv, resource, sys
+import csv, sys
 d = {}
 with open(sys.argv[1], newline="", encoding="utf-8") as f:
     r = csv.reader(f)
@@ -68,17 +70,11 @@ with open(sys.argv[1], newline="", encoding="utf-8") as f:
             d[key] = value
         else:
             d.pop(key, None)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 """
 
-ENGINE_REPLAY = r"""
-import resource, sys
-from engine.cli import main
-code = main(sys.argv[1:])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
-raise SystemExit(code)
-"""
 
+#: What the ``engine`` console script runs (``[project.scripts]``), argv and all.
+ENGINE_PROGRAM = "from engine.cli.program import run; run()"
 
 #: The interpreter of the replays, and whether it runs this tree's source (``--python``).
 PYTHON = {"exe": sys.executable, "source": True}
@@ -94,15 +90,21 @@ def _env_and_cwd() -> tuple[dict[str, str], Path]:
 
 
 def run(cmd: list[str]) -> tuple[float, int, str]:
-    """Wall time, peak RSS (KiB) and stdout of one process."""
+    """Wall time, peak RSS (KiB, from the child's own resource usage) and stdout of one
+    process."""
     env, cwd = _env_and_cwd()
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, cwd=cwd)
-    elapsed = time.perf_counter() - started
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
     if proc.returncode != 0:
-        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
-    rss = int(proc.stderr.strip().splitlines()[-1])
-    return elapsed, rss, proc.stdout
+        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{stderr}")
+    return elapsed, usage.ru_maxrss, stdout
 
 
 def engine_cmd(
@@ -112,7 +114,7 @@ def engine_cmd(
     return [
         str(PYTHON["exe"]),
         "-c",
-        ENGINE_REPLAY,
+        ENGINE_PROGRAM,
         "--backend",
         backend,
         *extra,

@@ -472,9 +472,12 @@ def test_the_tripwire_answers_yes_whenever_the_full_check_would_trip(backend: st
     states, near and far past every threshold, the check never trips where the tripwire
     said no (a miss would let a map run past its guardrails)."""
     near = {"robinhood_max_probe": 6, "robinhood_avg_probe": 1.5} if backend == "robinhood" else {}
-    m = AdaptiveMap(initial_backend=backend, capacity=8, groups=2,
-                    guardrails=GuardrailConfig(min_entries=4, cooldown_ops=0,
-                                               cooldown_per_entry=0, **near))
+    m = AdaptiveMap(
+        initial_backend=backend,
+        capacity=8,
+        groups=2,
+        guardrails=GuardrailConfig(min_entries=4, cooldown_ops=0, cooldown_per_entry=0, **near),
+    )
 
     rng = random.Random(11)
     yes = no = trips = 0
@@ -505,13 +508,19 @@ def test_the_kernel_guard_crosses_exactly_where_the_tripwire_does(backend: str) 
     map's own limits, on the same random states, a kernel's write must call the check
     exactly where the tripwire says a threshold is crossed."""
     near = {"robinhood_max_probe": 6, "robinhood_avg_probe": 1.5} if backend == "robinhood" else {}
-    m = AdaptiveMap(initial_backend=backend, capacity=8, groups=2,
-                    guardrails=GuardrailConfig(min_entries=4, cooldown_ops=0,
-                                               cooldown_per_entry=0, **near))
+    m = AdaptiveMap(
+        initial_backend=backend,
+        capacity=8,
+        groups=2,
+        guardrails=GuardrailConfig(min_entries=4, cooldown_ops=0, cooldown_per_entry=0, **near),
+    )
     checked: list[int] = []
     own = m._write_guard()
-    guard = WriteGuard(lambda: checked.append(guard.writes) is not None, own.min_entries,
-                       own.limits)
+    guard = WriteGuard(
+        lambda: checked.append(guard.writes) is not None, own.min_entries, 0, 0.0, 0.0
+    )
+    guard.most, guard.per_slot = own.most, own.per_slot
+    guard.mean_num, guard.mean_den = own.mean_num, own.mean_den
     rng = random.Random(5)
     agreed = {True: 0, False: 0}
     for i in range(3000):
@@ -532,11 +541,11 @@ def test_the_kernel_guard_waits_out_the_cooldown(backend: str) -> None:
     """A guard's ``quiet`` writes go by without a check, counted all the same."""
     table = engine.create_map(backend)
     checked: list[int] = []
-    guard = WriteGuard(lambda: checked.append(guard.writes) is not None, 1, (0.0, 0.0, 0.0))
+    guard = WriteGuard(lambda: checked.append(guard.writes) is not None, 1, -1, 0.0, 0.0)
     guard.quiet = 5
     rows = [["put", f"k{i}", "v"] for i in range(8)]
     table.apply_rows(RowBatch(iter(rows), stop=100), guard=guard)
-    assert checked == [5, 6, 7, 8]  # limits of 0: every write from the fifth on crosses
+    assert checked == [5, 6, 7, 8]  # limits below 0: every write from the fifth on crosses
     assert guard.writes == 8
 
 

@@ -7,6 +7,6 @@ if sys.argv[1:2] == ["--serve-run-metrics"]:  # the run-csv endpoint process (hi
 
     serve_run_metrics(sys.argv[2:])
 
-from engine.cli.app import main
+from engine.cli.program import run
 
-raise SystemExit(main())
+run()

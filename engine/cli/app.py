@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from engine import __version__
+from engine.cli import quick_exit
 from engine.cli.context import Context, SubParsers
 from engine.cli.output import (
     LOG,
@@ -352,6 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with contextlib.suppress(ValueError):  # only the main thread may set handlers
         signal.signal(signal.SIGTERM, _terminate)
     forget_progressive()
+    quick_exit.reset()
     try:
         return _run(argv)
     except EngineError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from engine.cli import quick_exit
 from engine.cli.argtypes import finite_float
 from engine.cli.context import Context, SubParsers
 from engine.cli.output import LOG, keep_on_interrupt
@@ -253,4 +254,6 @@ def run(ctx: Context) -> int:
         f"p99 {overall['p99']:.4f} ms"
     )
     ctx.out.result(summary, text)
+    quick_exit.hold(m)  # freed with the process, not entry by entry
+    quick_exit.allow()
     return 0

@@ -31,7 +31,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.errors import InvariantError
 from engine.maps.base import MISSING, BaseMap, own_abc_cache
-from engine.maps.batch import OnWrite, RowBatch, WriteGuard
+from engine.maps.batch import (
+    OnWrite,
+    RowBatch,
+    WriteGuard,
+    floor_limit,
+    reach_limit,
+)
 from engine.maps.chaining import ChainingMap
 from engine.maps.hashing import HashSpec
 from engine.maps.options import AdaptiveSpec, adaptive_options, spec_dict
@@ -277,49 +283,56 @@ class AdaptiveMap(BaseMap):
 
         The tripwire (``self._tripwire``) answers whether any guardrail counter of the
         active table has crossed its threshold: the comparisons of
-        :meth:`_check_guardrails` (a superset of its trips) on locals bound once, so a
-        write with nothing near a threshold pays one call and a few comparisons instead
-        of the full check. It rebuilds itself when the active table changes (a finished
-        migration, a restored snapshot, a copy)."""
+        :meth:`_check_guardrails` (a superset of its trips) on locals bound once, in the
+        integer forms of the kernels' :class:`WriteGuard` (an int compared with a float
+        product costs about a thousand instructions), so a write with nothing near a
+        threshold pays one call and a few int comparisons instead of the full check. It
+        rebuilds itself when the active table changes (a finished migration, a restored
+        snapshot, a copy)."""
         active = self._active
-        g = self._guard
-        min_entries = g.min_entries
+        guard = self._write_guard()  # the same integer limits as the kernels'
+        min_entries, most = guard.min_entries, guard.most
+        mean, den = guard.mean_num, guard.mean_den
+        seen_mask = -1  # the capacity the per-slot limit was worked out for
+        slot_limit = 0
         tripwire: Callable[[], bool]
         if type(active) is ChainingMap:
             chained = active
-            max_len, load, avg = (
-                g.chaining_max_group_len,
-                g.chaining_load_factor,
-                g.chaining_avg_probe,
-            )
 
             def tripwire() -> bool:
+                nonlocal seen_mask, slot_limit
                 if self._active is not chained:
                     return self._rearm()
                 size = chained._size
-                return size >= min_entries and (
-                    chained._chain_max > max_len
-                    or size > load * (chained._mask + 1)
-                    or chained._compare_sum > avg * size
+                if size < min_entries:
+                    return False
+                if chained._mask != seen_mask:  # grown: entries per bucket, anew
+                    seen_mask = chained._mask
+                    slot_limit = guard.slot_limit(seen_mask + 1)
+                return (
+                    chained._chain_max > most
+                    or size > slot_limit
+                    or chained._compare_sum * den > mean * size
                 )
 
         else:
             assert type(active) is RobinHoodMap
             robin = active
-            max_probe, avg_dib, ratio = (
-                g.robinhood_max_probe,
-                g.robinhood_avg_probe - 1.0,
-                g.robinhood_tombstone_ratio,
-            )
 
             def tripwire() -> bool:
+                nonlocal seen_mask, slot_limit
                 if self._active is not robin:
                     return self._rearm()
                 size = robin._size
-                return size >= min_entries and (
-                    robin._dib_max >= max_probe
-                    or robin._dib_sum > avg_dib * size
-                    or robin._tombstones > ratio * (robin._mask + 1)
+                if size < min_entries:
+                    return False
+                if robin._mask != seen_mask:  # resized: tombstones per slot, anew
+                    seen_mask = robin._mask
+                    slot_limit = guard.slot_limit(seen_mask + 1)
+                return (
+                    robin._dib_max > most
+                    or robin._dib_sum * den > mean * size
+                    or robin._tombstones > slot_limit
                 )
 
         self._tripwire = tripwire
@@ -336,16 +349,22 @@ class AdaptiveMap(BaseMap):
         if self._guards is not None and self._guards[0] is kind:
             return self._guards[1]
         g = self._guard
-        limits = (
-            (g.chaining_max_group_len, g.chaining_load_factor, g.chaining_avg_probe)
-            if kind is ChainingMap
-            else (
-                g.robinhood_max_probe,
+        if kind is ChainingMap:  # longest chain, entries per bucket, compares per entry
+            guard = WriteGuard(
+                self._guarded_check,
+                g.min_entries,
+                floor_limit(g.chaining_max_group_len),
+                g.chaining_avg_probe,
+                g.chaining_load_factor,
+            )
+        else:  # largest DIB (>= the limit), DIB per entry, tombstones per slot
+            guard = WriteGuard(
+                self._guarded_check,
+                g.min_entries,
+                reach_limit(g.robinhood_max_probe),
                 g.robinhood_avg_probe - 1.0,
                 g.robinhood_tombstone_ratio,
             )
-        )
-        guard = WriteGuard(self._guarded_check, g.min_entries, limits)
         self._guards = (kind, guard)
         return guard
 

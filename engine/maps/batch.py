@@ -16,16 +16,80 @@ same layout and stats. Cost: O(rows applied) plus each operation's own cost.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from engine.records import Record, interpreted
 
-__all__ = ["OnWrite", "RowBatch", "WriteGuard", "apply_rows_generic", "guard_hook"]
+__all__ = [
+    "MEAN_SCALE",
+    "NO_LIMIT",
+    "OnWrite",
+    "RowBatch",
+    "WriteGuard",
+    "apply_rows_generic",
+    "floor_limit",
+    "guard_hook",
+    "mean_ratio",
+    "reach_limit",
+    "scaled_mean_limit",
+]
 
 #: Called after every put and delete a batch applies; True stops the batch there.
 OnWrite = Callable[[], bool]
+
+
+#: Scale of a guard's average limit in integer form (:func:`scaled_mean_limit`).
+MEAN_SCALE = 1 << 20
+#: An integer limit no counter reaches: what an infinite (switched-off) limit becomes.
+NO_LIMIT = 1 << 62
+_MEAN_CAP = 2.0**32
+_SMALL_RATIO = 1 << 20
+
+
+def floor_limit(limit: float) -> int:
+    """The integer form of ``count > limit``: ``count > floor_limit(limit)`` for every
+    int ``count``, exactly (NO_LIMIT for an infinite or larger limit). O(1)."""
+    if limit >= NO_LIMIT:
+        return NO_LIMIT
+    return math.floor(limit)
+
+
+def reach_limit(limit: float) -> int:
+    """The integer form of ``count >= limit``: ``count > reach_limit(limit)`` for every
+    int ``count``, exactly (NO_LIMIT for an infinite or larger limit). O(1)."""
+    if limit >= NO_LIMIT:
+        return NO_LIMIT
+    return math.ceil(limit) - 1
+
+
+def scaled_mean_limit(mean: float) -> int:
+    """The integer form of ``total > mean * n`` as a guard uses it: ``total * MEAN_SCALE >
+    scaled_mean_limit(mean) * n`` holds whenever the float comparison does (and, at most,
+    for a few totals just below it), for every ``n`` below 2**32. Comparing ints instead
+    of an int with a float product costs a few instructions instead of about a thousand.
+
+    Why it never misses: the float product is at least ``mean * n * (1 - 2**-53)``, and
+    the limit is one scaled unit below ``mean * MEAN_SCALE``, which is more than the
+    rounding for any mean up to 2**32 (larger means count as 2**32: a total past
+    ``mean * n`` is past ``2**32 * n`` too). O(1)."""
+    return math.floor(min(mean, _MEAN_CAP) * MEAN_SCALE) - 1
+
+
+def mean_ratio(mean: float) -> tuple[int, int]:
+    """``(num, den)`` such that ``total * den > num * n`` holds whenever ``total > mean *
+    n`` does (float product), for every ``n`` below 2**32: the exact ratio of ``mean`` when
+    it is small (7.0 is ``(7, 1)``, 1.5 is ``(3, 2)``: the float product of such a ratio
+    and ``n`` is exact, so both comparisons agree), otherwise ``(scaled_mean_limit(mean),
+    MEAN_SCALE)``. With the default limits every product stays a small int, the cheap
+    kind of int arithmetic. O(1)."""
+    if math.isfinite(mean):
+        num, den = float(mean).as_integer_ratio()
+        if abs(num) <= _SMALL_RATIO and den <= _SMALL_RATIO:
+            return num, den
+    return scaled_mean_limit(mean), MEAN_SCALE
 
 
 class WriteGuard:
@@ -34,22 +98,42 @@ class WriteGuard:
 
     After each write the kernel counts it; once ``quiet`` writes have gone by and its
     table holds at least ``min_entries`` entries, it compares three of the table's own
-    counters with ``limits`` (which three depends on the backend: see the kernels). Only
-    when one has crossed does it add the writes counted so far to ``writes`` and call
-    ``check``, whose True stops the batch after that write; the kernel adds the rest of
-    its writes to ``writes`` when it returns. O(1) a write.
+    counters with the limits, all in ints: its largest (chain or DIB) ``> most``, its
+    total (compared keys or DIBs) ``* mean_den > mean_num * size`` (:func:`mean_ratio` of
+    ``mean``), and one count (entries or tombstones) ``>``
+    :meth:`slot_limit` of its capacity (``per_slot`` of it, floored). Which counters
+    depends on the backend: see the kernels. Only when one has crossed does it add the
+    writes counted so far to ``writes`` and call ``check``, whose True stops the batch
+    after that write; the kernel adds the rest of its writes to ``writes`` when it
+    returns. O(1) a write.
     """
 
-    __slots__ = ("check", "limits", "min_entries", "quiet", "writes")
+    __slots__ = (
+        "check",
+        "mean_den",
+        "mean_num",
+        "min_entries",
+        "most",
+        "per_slot",
+        "quiet",
+        "writes",
+    )
 
     def __init__(
-        self, check: OnWrite, min_entries: int, limits: tuple[float, float, float]
+        self, check: OnWrite, min_entries: int, most: int, mean: float, per_slot: float
     ) -> None:
         self.check = check
         self.min_entries = min_entries
-        self.limits = limits
+        self.most = most
+        self.mean_num, self.mean_den = mean_ratio(mean)
+        self.per_slot = per_slot
         self.quiet = 0
         self.writes = 0
+
+    def slot_limit(self, capacity: int) -> int:
+        """The count of ``capacity`` slots past which a write crosses:
+        ``floor(per_slot * capacity)``, the same float product a check makes. O(1)."""
+        return floor_limit(self.per_slot * capacity)
 
 
 def guard_hook(guard: WriteGuard) -> OnWrite:

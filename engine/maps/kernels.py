@@ -76,9 +76,10 @@ def robinhood_rows(
     operation: a get ends there, a put of a present key updates its value in place and a
     delete of a present key removes that slot; an insertion into the empty slot where
     the probe stopped is made inline, any other goes through the map. With ``guard``
-    (instead of ``on_write``), its limits are (largest DIB, DIB sum per entry, tombstones
-    per slot): a write crosses when ``_dib_max >= limits[0]``, ``_dib_sum > limits[1] *
-    size`` or ``_tombstones > limits[2] * capacity``."""
+    (instead of ``on_write``), a write crosses when ``_dib_max > guard.most``, ``_dib_sum *
+    guard.mean_den > guard.mean_num * size`` or ``_tombstones > guard.slot_limit(capacity)``
+    (all int comparisons), made again only when the size changed: an update or a missed
+    delete moves none of those counters, an insertion or a removal always moves the size."""
     if batch.columns != (0, 1, 2):  # rare: the generic path reads any column order
         apply_rows_generic(m, batch, on_write, guard)
         return
@@ -94,11 +95,14 @@ def robinhood_rows(
     mask, dibs, hashes, keys, vals = tables(m)
     stop = 0
     guarded = guard is not None
-    wrote = quiet = min_entries = 0  # the guard's, in locals
-    top_dib = dib_avg = tomb_ratio = 0.0
+    wrote = quiet = min_entries = most = mean = tomb_limit = 0  # the guard's, in locals
+    seen = -1  # the size the guard's comparisons were last made at (-1: make them)
+    crossed = False
+    den = 1
     if guard is not None:
         quiet, min_entries = guard.quiet, guard.min_entries
-        top_dib, dib_avg, tomb_ratio = guard.limits
+        most, mean, den = guard.most, guard.mean_num, guard.mean_den
+        tomb_limit = guard.slot_limit(mask + 1)
     crc = crc32
     try:
         for row in batch.rows:
@@ -174,9 +178,13 @@ def robinhood_rows(
                     assign(key, h, value)
                     if keys is not m._keys:  # rebuilt: a new table
                         mask, dibs, hashes, keys, vals = tables(m)
+                        if guard is not None:
+                            tomb_limit = guard.slot_limit(mask + 1)
                 elif m._size >= m._limit:  # one that grows the table first
                     insert_absent(key, h, value)
                     mask, dibs, hashes, keys, vals = tables(m)
+                    if guard is not None:
+                        tomb_limit = guard.slot_limit(mask + 1)
                 elif dibs[stop] < 0:  # most: into the empty slot the probe stopped at
                     d -= 1  # its distance from home
                     keys[stop] = key
@@ -202,20 +210,20 @@ def robinhood_rows(
                 hist_add(hist, d)
             if guarded:
                 wrote += 1
-                if (
-                    wrote >= quiet
-                    and m._size >= min_entries
-                    and (
-                        m._dib_max >= top_dib
-                        or m._dib_sum > dib_avg * m._size
-                        or m._tombstones > tomb_ratio * (mask + 1)
+                if m._size != seen:  # an insertion or a removal: the counters moved
+                    seen = m._size
+                    crossed = seen >= min_entries and (
+                        m._dib_max > most
+                        or m._dib_sum * den > mean * seen
+                        or m._tombstones > tomb_limit
                     )
-                ):
+                if crossed and wrote >= quiet:
                     guard.writes += wrote  # type: ignore[union-attr]
                     quiet -= wrote
                     wrote = 0
                     if guard.check():  # type: ignore[union-attr]
                         return
+                    seen = -1  # the check may refresh a counter: look again
             elif on_write is not None and on_write():
                 return
         batch.exhausted = True
@@ -237,10 +245,10 @@ def chaining_rows(
     of entries inline, and other buckets go through :func:`find_in_bucket`. A put or
     delete then updates, unlinks or inserts from that one lookup: an insertion into an
     empty bucket that needs no growth inline (``_append``'s first case), any other
-    through ``_insert_new``. With ``guard`` (instead of ``on_write``), its limits are
-    (longest chain, entries per bucket, compared keys per entry): a write crosses when
-    ``_chain_max > limits[0]``, ``size > limits[1] * buckets`` or ``_compare_sum >
-    limits[2] * size``."""
+    through ``_insert_new``. With ``guard`` (instead of ``on_write``), a write crosses
+    when ``_chain_max > guard.most``, ``size > guard.slot_limit(buckets)`` or
+    ``_compare_sum * guard.mean_den > guard.mean_num * size`` (all int comparisons), made
+    again only when the size changed (as in :func:`robinhood_rows`)."""
     if batch.columns != (0, 1, 2):  # rare: the generic path reads any column order
         apply_rows_generic(m, batch, on_write, guard)
         return
@@ -255,11 +263,14 @@ def chaining_rows(
     p0 = p1 = p2 = 0  # gets that compared 0, 1 or 2 keys, added to the histogram later
     mask, buckets = m._mask, m._buckets
     guarded = guard is not None
-    wrote = quiet = min_entries = 0  # the guard's, in locals
-    top_chain = load = compares = 0.0
+    wrote = quiet = min_entries = most = mean = size_limit = 0  # the guard's, in locals
+    seen = -1  # the size the guard's comparisons were last made at (-1: make them)
+    crossed = False
+    den = 1
     if guard is not None:
         quiet, min_entries = guard.quiet, guard.min_entries
-        top_chain, load, compares = guard.limits
+        most, mean, den = guard.most, guard.mean_num, guard.mean_den
+        size_limit = guard.slot_limit(mask + 1)
     crc = crc32
     try:
         for row in batch.rows:
@@ -361,6 +372,8 @@ def chaining_rows(
                         p0 = p1 = p2 = 0
                     insert_new(b, key, h, value)
                     mask, buckets = m._mask, m._buckets  # grown (in place)
+                    if guard is not None:
+                        size_limit = guard.slot_limit(mask + 1)
                 elif chain is None:  # most insertions: _append's first case, inlined
                     buckets[b] = [key, value, h >> gshift]
                     m._size += 1
@@ -388,15 +401,14 @@ def chaining_rows(
                 hist_add(hist, p)
             if guarded:
                 wrote += 1
-                if (
-                    wrote >= quiet
-                    and m._size >= min_entries
-                    and (
-                        m._chain_max > top_chain
-                        or m._size > load * (mask + 1)
-                        or m._compare_sum > compares * m._size
+                if m._size != seen:  # an insertion or a removal: the counters moved
+                    seen = m._size
+                    crossed = seen >= min_entries and (
+                        m._chain_max > most
+                        or seen > size_limit
+                        or m._compare_sum * den > mean * seen
                     )
-                ):
+                if crossed and wrote >= quiet:
                     guard.writes += wrote  # type: ignore[union-attr]
                     quiet -= wrote
                     wrote = 0
@@ -405,6 +417,7 @@ def chaining_rows(
                         p0 = p1 = p2 = 0
                     if guard.check():  # type: ignore[union-attr]
                         return
+                    seen = -1  # the check may refresh a counter: look again
             elif on_write is not None:
                 if p0 or p1 or p2:  # the hook may log the operation count
                     _count_gets(hist_get, p0, p1, p2)
