@@ -349,22 +349,13 @@ class AdaptiveMap(BaseMap):
         if self._guards is not None and self._guards[0] is kind:
             return self._guards[1]
         g = self._guard
-        if kind is ChainingMap:  # longest chain, entries per bucket, compares per entry
-            guard = WriteGuard(
-                self._guarded_check,
-                g.min_entries,
-                floor_limit(g.chaining_max_group_len),
-                g.chaining_avg_probe,
-                g.chaining_load_factor,
-            )
+        if kind is ChainingMap:  # longest chain, compares per entry, entries per bucket
+            most = floor_limit(g.chaining_max_group_len)
+            mean, per_slot = g.chaining_avg_probe, g.chaining_load_factor
         else:  # largest DIB (>= the limit), DIB per entry, tombstones per slot
-            guard = WriteGuard(
-                self._guarded_check,
-                g.min_entries,
-                reach_limit(g.robinhood_max_probe),
-                g.robinhood_avg_probe - 1.0,
-                g.robinhood_tombstone_ratio,
-            )
+            most = reach_limit(g.robinhood_max_probe)
+            mean, per_slot = g.robinhood_avg_probe - 1.0, g.robinhood_tombstone_ratio
+        guard = WriteGuard(self._guarded_check, g.min_entries, most, mean, per_slot)
         self._guards = (kind, guard)
         return guard
 
