@@ -42,7 +42,7 @@ from engine.maps.chaining import ChainingMap
 from engine.maps.hashing import HashSpec
 from engine.maps.options import AdaptiveSpec, adaptive_options, spec_dict
 from engine.maps.robinhood import TOMBSTONE, RobinHoodMap, _power_of_two_at_least
-from engine.maps.stats import hist_add
+from engine.maps.stats import hist_add, hist_merged_pairs
 from engine.tracing.events import GuardrailEvent, MigrateEvent, ResultEvent, TraceSink
 
 if TYPE_CHECKING:
@@ -735,6 +735,40 @@ class AdaptiveMap(BaseMap):
         out["migration"] = self.migration_progress()
         out["migration_history"] = self.migration_history()
         out.update(current._structure_stats(full))
+        return out
+
+    def tick_stats(self) -> dict[str, Any]:
+        """:meth:`BaseMap.tick_stats` over the map's whole life, as :meth:`stats` counts:
+        this map's counters (retired backends' and a migration's own) plus each table's,
+        and the structure of the backend in charge. O(longest probe)."""
+        tables = self.tables()
+        owners: list[BaseMap] = [self, *tables]
+        get_n = put_n = del_n = compactions = 0
+        hists: list[list[int]] = []
+        for owner in owners:
+            gets, puts, dels = owner._hist_get, owner._hist_put, owner._hist_del
+            get_n += sum(gets)
+            put_n += sum(puts)
+            del_n += sum(dels)
+            compactions += owner._compactions
+            hists.append(gets)
+            hists.append(puts)
+            hists.append(dels)
+        current = self._active if self._migration is None else self._migration.target
+        size = len(self)
+        capacity = self.capacity
+        out: dict[str, Any] = {
+            "backend": self.kind,
+            "active_backend": current.kind,
+            "size": size,
+            "capacity": capacity,
+            "load_factor": size / capacity,
+            "ops": {"get": get_n, "put": put_n, "del": del_n, "total": get_n + put_n + del_n},
+            "probe_histogram": hist_merged_pairs(hists),
+            "compactions": compactions,
+            "migrations": len(self._migration_log),
+        }
+        out.update(current._tick_structure())
         return out
 
     def check_invariants(self) -> None:

@@ -20,7 +20,15 @@ from typing import Any, ClassVar, Final
 
 from engine.maps.batch import OnWrite, RowBatch, WriteGuard, apply_rows_generic
 from engine.maps.hashing import HashFunction, HashSpec
-from engine.maps.stats import hist_add, hist_count, hist_max, hist_merge, hist_pairs, hist_sum
+from engine.maps.stats import (
+    hist_add,
+    hist_count,
+    hist_max,
+    hist_merge,
+    hist_merged_pairs,
+    hist_pairs,
+    hist_sum,
+)
 from engine.tracing.events import TraceEvent, TraceSink
 
 __all__ = ["HISTORY_LIMIT", "MISSING", "BaseMap"]
@@ -357,6 +365,35 @@ class BaseMap(MutableMapping[Any, Any]):
         return out
 
     def _structure_stats(self, full: bool = True) -> dict[str, Any]:
+        return {}
+
+    def tick_stats(self) -> dict[str, Any]:
+        """What a metrics tick reads of :meth:`stats`, and nothing else, for a caller that
+        asks often: the same values under the same keys (``backend``, ``size``,
+        ``capacity``, ``load_factor``, ``ops``, ``compactions``, ``migrations`` and the
+        backend's ``tombstone_ratio``, ``max_probe_current`` and ``avg_probe_current``;
+        an adaptive map adds ``active_backend``), and ``probe_histogram``, which is
+        ``stats()["probes"]["histogram"]``. From the counters the map keeps: O(longest
+        probe), no pass over the table (bar a Robin Hood map's occasional rescan for its
+        largest DIB, as in :meth:`stats`)."""
+        gets, puts, dels = self._hist_get, self._hist_put, self._hist_del
+        get_n, put_n, del_n = sum(gets), sum(puts), sum(dels)
+        out: dict[str, Any] = {
+            "backend": self.kind,
+            "size": self._size,
+            "capacity": self.capacity,
+            "load_factor": self.load_factor,
+            "ops": {"get": get_n, "put": put_n, "del": del_n, "total": get_n + put_n + del_n},
+            "probe_histogram": hist_merged_pairs([gets, puts, dels]),
+            "compactions": self._compactions,
+            "migrations": 0,
+        }
+        out.update(self._tick_structure())
+        return out
+
+    def _tick_structure(self) -> dict[str, Any]:
+        """The backend's part of :meth:`tick_stats`: the probe figures of
+        ``_structure_stats(full=False)``. O(1) in the maps that keep them."""
         return {}
 
 

@@ -601,6 +601,13 @@ class ChainingMap(BaseMap):
             "max_load_factor": self._max_load,
         }
 
+    def _tick_structure(self) -> dict[str, Any]:
+        return {
+            "tombstone_ratio": 0.0,
+            "max_probe_current": self._chain_max,
+            "avg_probe_current": self.avg_probe,
+        }
+
     def check_invariants(self) -> None:
         """Raise :class:`InvariantError` naming the first broken invariant. O(capacity + n)."""
         capacity = self._mask + 1

@@ -767,6 +767,13 @@ class RobinHoodMap(BaseMap):
             out["dib_histogram"] = self.dib_histogram()
         return out
 
+    def _tick_structure(self) -> dict[str, Any]:
+        return {
+            "tombstone_ratio": self._tombstones / (self._mask + 1),
+            "max_probe_current": self.max_probe,
+            "avg_probe_current": self.avg_probe,
+        }
+
     def check_invariants(self) -> None:
         """Raise :class:`InvariantError` naming the first broken invariant. O(capacity)."""
         capacity = self._mask + 1

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-__all__ = ["hist_add", "hist_count", "hist_max", "hist_merge", "hist_pairs", "hist_sum"]
+from itertools import zip_longest
+
+__all__ = [
+    "hist_add",
+    "hist_count",
+    "hist_max",
+    "hist_merge",
+    "hist_merged_pairs",
+    "hist_pairs",
+    "hist_sum",
+]
 
 
 def hist_add(hist: list[int], index: int, amount: int = 1) -> None:
@@ -43,3 +53,10 @@ def hist_merge(*hists: list[int]) -> list[int]:
             if c:
                 hist_add(out, i, c)
     return out
+
+
+def hist_merged_pairs(hists: list[list[int]]) -> list[list[int]]:
+    """``hist_pairs(hist_merge(*hists))``, with the sums taken in C: one pass over the
+    longest histogram's length."""
+    merged = map(sum, zip_longest(*hists, fillvalue=0))
+    return [[i, c] for i, c in enumerate(merged) if c]

@@ -62,9 +62,11 @@ class MetricsProducer:
         self._event_ops: list[int] = []
 
     def tick(self, m: BaseMap, latency: dict[str, Reservoir] | None = None) -> dict[str, Any]:
-        """A ``metrics.v1`` tick for ``m`` now. O(probe histogram + new events)."""
+        """A ``metrics.v1`` tick for ``m`` now. O(probe histogram + new events), from the
+        map's :meth:`~engine.maps.base.BaseMap.tick_stats` (not the whole ``stats()``) and
+        each reservoir's kept sorted copy."""
         now = time.perf_counter() - self.started
-        stats = m.stats(full=False)
+        stats = m.tick_stats()
         history = m.history()
         fresh = history[self._seen_events :] if len(history) >= self._seen_events else history
         self._seen_events = len(history)
@@ -93,7 +95,7 @@ class MetricsProducer:
             "tombstone_ratio": stats.get("tombstone_ratio", 0.0),
             "max_probe": stats.get("max_probe_current", 0),
             "avg_probe": stats.get("avg_probe_current", 0.0),
-            "probe_hist": stats["probes"]["histogram"],
+            "probe_hist": stats["probe_histogram"],
             "latency_ns": {
                 name: _percentiles_ns(latency.get(name))
                 for name in ("overall", "put", "get", "del")
