@@ -194,3 +194,21 @@ def test_prometheus_endpoint_serves_the_run(tmp_path: Path) -> None:
         "hashmap_migrations_total",
     ):
         assert name in body, name
+
+
+def test_a_written_line_is_the_compact_json_of_the_tick(tmp_path: Path) -> None:
+    """``write`` and ``write_encoded(encode_tick(..))`` append ``json.dumps`` of the tick,
+    compact, then a newline."""
+    from engine.observe.metrics import NdjsonSink, encode_tick
+
+    m = engine.RobinHoodMap()
+    for i in range(100):
+        m[i] = i
+    tick = MetricsProducer().tick(m)
+    tick["events"] = [{"type": "compact", "note": 'é \u2028 "q"', "value": float("inf")}]
+    sink = NdjsonSink(tmp_path / "m")
+    sink.write(tick)
+    sink.write_encoded(encode_tick(tick))
+    sink.close()
+    line = json.dumps(tick, separators=(",", ":")) + "\n"
+    assert (tmp_path / "m" / "metrics.ndjson").read_text(encoding="utf-8") == line + line

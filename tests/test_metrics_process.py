@@ -306,3 +306,34 @@ def test_a_replay_with_metrics_on_loads_no_http_stack(tmp_path: Path) -> None:
     loaded = set(out.split())
     assert {"engine.observe.endpoint_process", "subprocess"} <= loaded
     assert not {"prometheus_client", "uvicorn", "asyncio", "h11", "ssl", "logging"} & loaded
+
+
+def test_a_published_line_is_the_json_of_tick_and_latency(tmp_path: Path) -> None:
+    """``publish`` and ``publish_encoded`` (the tick encoded once, for the file as well)
+    write the bytes of ``json.dumps({"tick": .., "latency": ..})``, compact, a line each."""
+    out = tmp_path / "pipe.bin"
+    copy = f"import shutil, sys; shutil.copyfileobj(sys.stdin.buffer, open({str(out)!r}, 'wb'))"
+    served = MetricsProcess("127.0.0.1", 0, log=None, command=[sys.executable, "-c", copy])
+    m = engine.AdaptiveMap()
+    for i in range(300):
+        m[f"k{i}"] = i
+    tick = MetricsProducer().tick(m)
+    tick["events"] = [{"type": "resize", "note": 'é \u2028 "q"', "t": 0.5}]
+    expected = []
+    try:
+        for op, seconds in (("put", 3e-6), ("get", 0.02), ("del", 1e-7)):
+            served.observe_latency(op, seconds)
+            latency = {"counts": served.latency.counts, "sums": served.latency.sums}
+            line = json.dumps({"tick": tick, "latency": latency}, separators=(",", ":"))
+            expected.append(line + "\n")
+            if op == "get":
+                served.publish(tick)
+            else:
+                served.publish_encoded(json.dumps(tick, separators=(",", ":")))
+    finally:
+        served.close()
+    wanted = "".join(expected).encode()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < len(wanted)):
+        time.sleep(0.02)
+    assert out.read_bytes() == wanted

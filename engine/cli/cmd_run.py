@@ -186,16 +186,16 @@ def run(ctx: Context) -> int:
         LOG.info("serving metrics on %s/metrics", server.url)
     ticking = sink is not None or server is not None
     if ticking:
-        from engine.observe.metrics import MetricsProducer
+        from engine.observe.metrics import MetricsProducer, encode_tick
 
         producer = MetricsProducer()
 
     def tick(current: Any, progress: ReplayProgress) -> None:
-        produced = producer.tick(current, progress.latency)
+        encoded = encode_tick(producer.tick(current, progress.latency))  # once for both
         if sink is not None:
-            sink.write(produced)
+            sink.write_encoded(encoded)
         if server is not None:
-            server.publish(produced)
+            server.publish_encoded(encoded)
 
     if server is not None:
         server.publish(producer.tick(m))

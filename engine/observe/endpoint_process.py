@@ -42,6 +42,8 @@ WORKER_FLAG = "--serve-run-metrics"
 #: How much nicer than the replay the endpoint process runs (see ``nice(1)``).
 ENDPOINT_NICE = 10
 _HINT = "see the log above (--log-level info shows the endpoint's own records)"
+#: ``json.dumps(obj, separators=(",", ":"))``, without building an encoder every call.
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def worker_command(spec: dict[str, Any]) -> list[str]:
@@ -130,9 +132,14 @@ class MetricsProcess:
     def publish(self, tick: dict[str, Any]) -> None:
         """Hand ``tick`` (and the latency counts so far) to the endpoint without blocking.
         Raises :class:`IOFailureError` if the endpoint has stopped."""
-        latency = {"counts": self.latency.counts, "sums": self.latency.sums}
-        line = json.dumps({"tick": tick, "latency": latency}, separators=(",", ":"))
-        data = (line + "\n").encode()
+        self.publish_encoded(_ENCODE(tick))
+
+    def publish_encoded(self, tick_json: str) -> None:
+        """:meth:`publish` for a tick already encoded as compact JSON
+        (:func:`engine.observe.metrics.encode_tick`): the line is the same bytes as
+        ``json.dumps({"tick": tick, "latency": ...}, separators=(",", ":"))``."""
+        latency = _ENCODE({"counts": self.latency.counts, "sums": self.latency.sums})
+        data = ('{"tick":' + tick_json + ',"latency":' + latency + "}\n").encode()
         if self._pending:
             self.dropped += self._waiting is not None
             self._waiting = data
