@@ -8,7 +8,7 @@ import random
 import zlib
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import engine
@@ -90,6 +90,51 @@ def test_crc32_hash_of_bytes_starts_from_the_bytes_tag(b: bytes) -> None:
 @given(st.integers(min_value=0, max_value=MASK64))
 def test_crc32_hash_of_64_bit_ints_is_the_low_half_of_fmix64(i: int) -> None:
     assert crc32_hash(i) == _murmur_fmix64(i) % 2**32
+
+
+_CARRY_EDGES = [
+    0,
+    1,
+    2**16 - 1,
+    2**16,
+    2**32 - 1,
+    2**32,
+    2**33 - 1,
+    2**48 - 1,
+    2**63,
+    MASK64,
+    0xFFFFFFFF00000000,
+    0x00000000FFFF0000,
+    0x5555555555555555,
+    0xAAAAAAAAAAAAAAAA,
+]
+
+
+@given(st.integers(min_value=0, max_value=MASK64))
+@example(0)
+@example(MASK64)
+def test_fmix64_low32_is_the_low_half_of_fmix64(x: int) -> None:
+    """The halves formulation (what the compiled build's default hash runs) against the
+    64-bit one and the reference constants, in whichever build runs the tests."""
+    assert H.fmix64_low32(x) == H.fmix64(x) % 2**32 == _murmur_fmix64(x) % 2**32
+
+
+@pytest.mark.parametrize("x", _CARRY_EDGES)
+def test_fmix64_low32_at_the_carries(x: int) -> None:
+    for y in (x, x ^ 1, MASK64 - x):
+        assert H.fmix64_low32(y) == _murmur_fmix64(y) % 2**32
+
+
+def test_the_default_hash_takes_the_halves_path_exactly_when_compiled() -> None:
+    from engine.build import build_info
+
+    compiled = build_info()["modules"]["engine.maps.hashing"] == "compiled"  # type: ignore[index]
+    assert H._COMPILED is compiled
+
+
+@pytest.mark.parametrize("key", [-1, -(2**63), -(2**64), 2**64, 2**64 + 1, 2**200 + 12345, True])
+def test_crc32_hash_of_any_int_is_the_low_half_of_fmix64_of_its_fold(key: int) -> None:
+    assert crc32_hash(key) == _murmur_fmix64(H._fold_int(int(key))) % 2**32
 
 
 def test_crc32_hash_of_everyday_strings_can_be_checked_by_hand() -> None:

@@ -48,11 +48,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 from zlib import crc32
 
 from engine.errors import UnsupportedKeyError
 from engine.records import FrozenRecord, interpreted
+
+if TYPE_CHECKING:
+    from mypy_extensions import i64  # an int at run time; a machine int when compiled
 
 __all__ = [
     "DEFAULT_HASH",
@@ -66,6 +69,7 @@ __all__ = [
     "fast_hash",
     "fmix64",
     "fmix64_inverse",
+    "fmix64_low32",
     "keyed_hash",
     "make_hash_function",
     "scramble32_inverse",
@@ -76,8 +80,13 @@ _BYTES_TAG = 0x5EED_B17E  # initial CRC value for bytes keys, so b"a" and "a" di
 _SPREAD = 0x9E3779B97F4A7C15  # odd: a bijection on every low-bit window, mixes upward
 _MIX32 = 0x9E3779B1  # odd: with the xor-shift below, a bijection of the 32-bit CRC
 _MIX32_INV = pow(_MIX32, -1, 1 << 32)
-_FMIX_C1 = 0xFF51AFD7ED558CCD
-_FMIX_C2 = 0xC4CEB9FE1A85EC53
+_FMIX_C1: Final = 0xFF51AFD7ED558CCD
+_FMIX_C2: Final = 0xC4CEB9FE1A85EC53
+# Their 32-bit halves, as literals: compiled, a Final literal is a constant in the code
+_FMIX_C1_HI: Final = 0xFF51AFD7
+_FMIX_C1_LO: Final = 0xED558CCD
+_FMIX_C2_HI: Final = 0xC4CEB9FE
+_FMIX_C2_LO: Final = 0x1A85EC53
 _FMIX_C1_INV = pow(_FMIX_C1, -1, 1 << 64)
 _FMIX_C2_INV = pow(_FMIX_C2, -1, 1 << 64)
 
@@ -91,6 +100,45 @@ def fmix64(x: int) -> int:
     x ^= x >> 33
     x = (x * _FMIX_C2) & MASK64
     return x ^ (x >> 33)
+
+
+_LOW32: Final = 0xFFFFFFFF
+_LOW16: Final = 0xFFFF
+
+
+#: Whether this module runs compiled (mypyc): a compiled function has no ``__code__``.
+_COMPILED: Final = not hasattr(fmix64, "__code__")
+
+
+def _times_mod32(a: i64, c: i64) -> i64:
+    """``(a * c) mod 2**32`` for ``a, c < 2**32``, no product reaching 2**48. O(1)."""
+    return ((a & _LOW16) * c + (((a >> 16) * c & _LOW16) << 16)) & _LOW32
+
+
+def _times_mod64(hi: i64, lo: i64, c_hi: i64, c_lo: i64) -> tuple[i64, i64]:
+    """``(x * c) mod 2**64`` in 32-bit halves, ``x = hi:lo`` and ``c = c_hi:c_lo``, with no
+    intermediate value reaching 2**50 (``lo`` is split in 16-bit parts). O(1)."""
+    lo0 = lo & _LOW16
+    mid = (lo >> 16) * c_lo
+    low = lo0 * c_lo + ((mid & _LOW16) << 16)  # lo * c_lo, but for mid's top bits
+    high = (low >> 32) + (mid >> 16) + _times_mod32(hi, c_lo) + _times_mod32(lo, c_hi)
+    return high & _LOW32, low & _LOW32
+
+
+def fmix64_low32(x: int) -> int:
+    """``fmix64(x) & 0xFFFFFFFF`` for ``0 <= x < 2**64``, the int branch of the default hash,
+    computed in 32-bit halves so that every value stays below 2**50. In the pure build that
+    is about three times the work of :func:`fmix64` and the default hash uses
+    :func:`fmix64`; compiled, the halves are machine ints (``i64``) and this runs about six
+    times faster than :func:`fmix64`, whose 64-bit products leave mypyc's machine ints for
+    Python's big ints. Tests hold the two equal in both builds. O(1)."""
+    hi: i64 = x >> 32
+    lo: i64 = x & _LOW32
+    lo ^= hi >> 1  # x ^= x >> 33: only the low half changes
+    hi, lo = _times_mod64(hi, lo, _FMIX_C1_HI, _FMIX_C1_LO)
+    lo ^= hi >> 1
+    hi, lo = _times_mod64(hi, lo, _FMIX_C2_HI, _FMIX_C2_LO)
+    return lo ^ (hi >> 1)
 
 
 def _unshift_xor(x: int, shift: int) -> int:
@@ -118,7 +166,7 @@ def fmix64_inverse(h: int) -> int:
 
 def _fold_int(key: int) -> int:
     """Fold an int of any size (negative too) into 64 bits, deterministically."""
-    if 0 <= key <= MASK64:
+    if key >= 0 and key >> 64 == 0:  # compiled, 0 <= key <= MASK64 compares big ints
         return key
     folded = 0
     value = key & ((1 << max(64, key.bit_length() + 1)) - 1)  # two's complement
@@ -161,7 +209,9 @@ def crc32_hash(key: Any) -> int:
     if type(key) is bytes:
         return crc32(key, _BYTES_TAG)
     if isinstance(key, int):
-        return fmix64(_fold_int(int(key))) & 0xFFFFFFFF
+        if _COMPILED:
+            return fmix64_low32(_fold_int(int(key)))
+        return fmix64(_fold_int(int(key))) & _LOW32
     raise UnsupportedKeyError(key)
 
 
