@@ -562,3 +562,46 @@ def test_csv_error_details_name_row_and_column(subprocesses: dict[str, Outcome])
     assert detail.endswith("row 3, column 'op': unknown op 'fetch': expected put, get or del")
     detail = json.loads(subprocesses["csv-wrong-column-count"][3])["detail"]
     assert detail.endswith("row 2: wrong column count: expected 3, got 2")
+
+
+FULL_STDOUT_COMMANDS = [
+    ("run-csv", "--csv", "w.csv"),
+    ("--json", "run-csv", "--csv", "w.csv"),
+    ("--version",),
+    ("config", "show"),
+    ("generate-csv", "--ops", "5", "--outfile", "out.csv"),
+]
+
+
+@pytest.mark.parametrize("entry", ["engine.cli", "program"])
+@pytest.mark.parametrize("args", FULL_STDOUT_COMMANDS, ids=" ".join)
+def test_a_stdout_that_takes_nothing_is_an_io_error(
+    tmp_path: Path, args: tuple[str, ...], entry: str
+) -> None:
+    """``> /dev/full``: exit 5 with one IO envelope, and no second failure of the
+    interpreter's own flush at exit (``Exception ignored ...``, exit 120)."""
+    import subprocess
+    import sys
+
+    from cli_helpers import _environment
+
+    (tmp_path / "w.csv").write_bytes(GOOD)
+    launch = (
+        ["-m", "engine.cli"]
+        if entry == "engine.cli"
+        else ["-c", "from engine.cli.program import run; run()"]
+    )
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, *launch, *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env=_environment(None),
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == EXIT_CODES["IO"], proc.stderr
+    envelope = assert_envelope(proc.stderr, "IO")
+    assert "standard output" in envelope["detail"]

@@ -21,6 +21,7 @@ from engine.cli.output import (
     interrupted_hint,
     log_failure_to_file,
     print_error,
+    write_stdout,
 )
 from engine.errors import BadInputError, EngineError, IOFailureError
 from engine.settings.defaults import BACKEND, MODES, settings_overridden
@@ -273,7 +274,7 @@ class _Version(argparse.Action):
     ) -> None:
         from engine.build import build_name
 
-        sys.stdout.write(f"engine {__version__} ({build_name()} build)\n")
+        write_stdout(f"engine {__version__} ({build_name()} build)\n")
         parser.exit()
 
 

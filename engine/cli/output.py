@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import EngineError
+from engine.errors import EngineError, IOFailureError
 
 if TYPE_CHECKING:
     import logging
@@ -21,6 +21,7 @@ __all__ = [
     "keep_on_interrupt",
     "log_failure_to_file",
     "print_error",
+    "write_stdout",
 ]
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
@@ -160,8 +161,6 @@ def _apply(
                 )
             )
         except OSError as exc:
-            from engine.errors import IOFailureError
-
             raise IOFailureError(f"cannot open log file {log_file!r}: {exc.strerror}") from None
     for handler in handlers:
         handler.setFormatter(formatter)
@@ -224,11 +223,45 @@ class Output:
             import json
 
             payload = {"ok": True, "command": self.command, "result": data}
-            sys.stdout.write(json.dumps(payload, default=str) + "\n")
+            out = json.dumps(payload, default=str) + "\n"
         elif text is not None:
-            sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+            out = text if text.endswith("\n") or not text else text + "\n"
         else:
             import json
 
-            sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+            out = json.dumps(data, indent=2, default=str) + "\n"
+        write_stdout(out)
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to stdout and flush it. A stdout that takes no more (a full disk,
+    ``/dev/full``) is an IO error (exit 5), and stdout is pointed at the null device so
+    the interpreter's own flush at exit does not fail again on what is still buffered.
+    A closed pipe (``BrokenPipeError``) is left to :func:`engine.cli.main`."""
+    try:
+        sys.stdout.write(text)
         sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        _silence_stdout()
+        reason = exc.strerror or str(exc)
+        raise IOFailureError(
+            f"cannot write the result to standard output: {reason}",
+            "free space where stdout goes, or send it elsewhere",
+        ) from None
+
+
+def _silence_stdout() -> None:
+    """Send whatever stdout still holds, and anything after it, to the null device."""
+    import os
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's capture)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
