@@ -605,3 +605,34 @@ def test_a_stdout_that_takes_nothing_is_an_io_error(
     assert proc.returncode == EXIT_CODES["IO"], proc.stderr
     envelope = assert_envelope(proc.stderr, "IO")
     assert "standard output" in envelope["detail"]
+
+
+class _FullStream:
+    """A text stream that takes nothing, as a full disk does."""
+
+    def write(self, text: str) -> int:
+        import errno
+
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        raise AssertionError("a library call must not touch its caller's file descriptors")
+
+
+def test_a_full_stdout_in_a_library_call_is_an_io_error_and_touches_no_descriptor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from engine.cli import main
+
+    (tmp_path / "w.csv").write_bytes(GOOD)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "stdout", _FullStream())
+    code = main(["run-csv", "--csv", "w.csv"])
+    assert code == EXIT_CODES["IO"]
+    envelope = assert_envelope(capsys.readouterr().err, "IO")
+    assert "No space left on device" in envelope["detail"]

@@ -235,8 +235,9 @@ class Output:
 
 def write_stdout(text: str) -> None:
     """Write ``text`` to stdout and flush it. A stdout that takes no more (a full disk,
-    ``/dev/full``) is an IO error (exit 5), and stdout is pointed at the null device so
-    the interpreter's own flush at exit does not fail again on what is still buffered.
+    ``/dev/full``) is an IO error (exit 5); in the program, stdout is then pointed at the
+    null device so the interpreter's own flush at exit does not fail again on what is
+    still buffered.
     A closed pipe (``BrokenPipeError``) is left to :func:`engine.cli.main`."""
     try:
         sys.stdout.write(text)
@@ -253,9 +254,14 @@ def write_stdout(text: str) -> None:
 
 
 def _silence_stdout() -> None:
-    """Send whatever stdout still holds, and anything after it, to the null device."""
+    """Send whatever stdout still holds, and anything after it, to the null device: in
+    the ``engine`` program only (a library caller's stdout is its own)."""
     import os
 
+    from engine.cli.quick_exit import in_program
+
+    if not in_program():
+        return
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):  # not a file (a test's capture)

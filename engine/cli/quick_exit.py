@@ -25,7 +25,7 @@ import os
 import sys
 from typing import Any, NoReturn
 
-__all__ = ["allow", "hold", "leave", "program_mode", "reset"]
+__all__ = ["allow", "hold", "in_program", "leave", "program_mode", "reset"]
 
 #: Objects kept alive until the process ends (only in program mode).
 _HELD: list[Any] = []
@@ -35,6 +35,11 @@ _STATE = {"program": False, "allowed": False}
 def program_mode() -> None:
     """Mark this process as the ``engine`` program (not a library caller)."""
     _STATE["program"] = True
+
+
+def in_program() -> bool:
+    """Whether this process is the ``engine`` program (its stdio is its own to redirect)."""
+    return _STATE["program"]
 
 
 def reset() -> None:
