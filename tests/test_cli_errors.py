@@ -636,3 +636,37 @@ def test_a_full_stdout_in_a_library_call_is_an_io_error_and_touches_no_descripto
     assert code == EXIT_CODES["IO"]
     envelope = assert_envelope(capsys.readouterr().err, "IO")
     assert "No space left on device" in envelope["detail"]
+
+
+@pytest.mark.parametrize(
+    ("redirects", "envelope_expected"),
+    [(">&-", True), ("2>&- >/dev/full", False), ("2>/dev/full >/dev/full", False)],
+    ids=["stdout closed", "stderr closed, stdout full", "both full"],
+)
+def test_closed_or_full_standard_streams_still_exit_with_the_io_code(
+    tmp_path: Path, redirects: str, envelope_expected: bool
+) -> None:
+    """A program started with stdout closed, or with nowhere to put its error message,
+    still ends with the IO exit code, never the internal-error one."""
+    import subprocess
+    import sys
+
+    from cli_helpers import _environment
+
+    (tmp_path / "w.csv").write_bytes(GOOD)
+    script = f'exec "$0" -m engine.cli run-csv --csv w.csv {redirects}'
+    proc = subprocess.run(
+        ["sh", "-c", script, sys.executable],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=_environment(None),
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == EXIT_CODES["IO"], proc.stderr
+    if envelope_expected:
+        envelope = assert_envelope(proc.stderr, "IO")
+        assert "standard output is closed" in envelope["detail"]
+    else:
+        assert proc.stderr == ""

@@ -21,6 +21,7 @@ from engine.cli.output import (
     interrupted_hint,
     log_failure_to_file,
     print_error,
+    write_stderr,
     write_stdout,
 )
 from engine.errors import BadInputError, EngineError, IOFailureError
@@ -369,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "detail": "stopped by a signal",
             "hint": interrupted_hint(),
         }
-        sys.stderr.write(json.dumps(envelope) + "\n")
+        write_stderr(json.dumps(envelope) + "\n")
         return 130
     except BrokenPipeError:
         return 0
@@ -386,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "detail": f"{type(exc).__name__}: {exc}",
             "hint": "this is a bug; rerun with --log-level debug for the traceback",
         }
-        sys.stderr.write(json.dumps(envelope) + "\n")
+        write_stderr(json.dumps(envelope) + "\n")
         logging.shutdown()
         return EXIT_INTERNAL
 

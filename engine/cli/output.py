@@ -21,6 +21,7 @@ __all__ = [
     "keep_on_interrupt",
     "log_failure_to_file",
     "print_error",
+    "write_stderr",
     "write_stdout",
 ]
 
@@ -205,8 +206,20 @@ def print_error(error: EngineError) -> None:
     """The error envelope, one line of JSON on stderr."""
     import json  # here and below: a command that prints text never loads it
 
-    sys.stderr.write(json.dumps(error.envelope()) + "\n")
-    sys.stderr.flush()
+    write_stderr(json.dumps(error.envelope()) + "\n")
+
+
+def write_stderr(text: str) -> None:
+    """Write ``text`` to stderr and flush it, if stderr can take it: a closed or full
+    stderr loses the message, and the exit status still tells what happened."""
+    stream = sys.stderr
+    if stream is None:  # started with stderr closed
+        return
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError):
+        pass
 
 
 class Output:
@@ -239,6 +252,11 @@ def write_stdout(text: str) -> None:
     null device so the interpreter's own flush at exit does not fail again on what is
     still buffered.
     A closed pipe (``BrokenPipeError``) is left to :func:`engine.cli.main`."""
+    if sys.stdout is None:  # started with stdout closed (``>&-``)
+        raise IOFailureError(
+            "cannot write the result: standard output is closed",
+            "give the command a standard output (a file, a pipe or /dev/null)",
+        )
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
