@@ -640,11 +640,16 @@ def test_a_full_stdout_in_a_library_call_is_an_io_error_and_touches_no_descripto
 
 @pytest.mark.parametrize(
     ("redirects", "envelope_expected"),
-    [(">&-", True), ("2>&- >/dev/full", False), ("2>/dev/full >/dev/full", False)],
-    ids=["stdout closed", "stderr closed, stdout full", "both full"],
+    [
+        (">&-", "standard output is closed"),
+        ("1</dev/null", "Bad file descriptor"),
+        ("2>&- >/dev/full", None),
+        ("2>/dev/full >/dev/full", None),
+    ],
+    ids=["stdout closed", "stdout read-only", "stderr closed, stdout full", "both full"],
 )
 def test_closed_or_full_standard_streams_still_exit_with_the_io_code(
-    tmp_path: Path, redirects: str, envelope_expected: bool
+    tmp_path: Path, redirects: str, envelope_expected: str | None
 ) -> None:
     """A program started with stdout closed, or with nowhere to put its error message,
     still ends with the IO exit code, never the internal-error one."""
@@ -665,8 +670,8 @@ def test_closed_or_full_standard_streams_still_exit_with_the_io_code(
         check=False,
     )
     assert proc.returncode == EXIT_CODES["IO"], proc.stderr
-    if envelope_expected:
+    if envelope_expected is not None:
         envelope = assert_envelope(proc.stderr, "IO")
-        assert "standard output is closed" in envelope["detail"]
+        assert envelope_expected in envelope["detail"]
     else:
         assert proc.stderr == ""

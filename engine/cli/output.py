@@ -264,10 +264,16 @@ def write_stdout(text: str) -> None:
         raise
     except OSError as exc:
         _silence_stdout()
+        import errno
+
         reason = exc.strerror or str(exc)
+        hint = (
+            "free space where stdout goes, or send it elsewhere"
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            else "send stdout to a file, a pipe or /dev/null that can be written"
+        )
         raise IOFailureError(
-            f"cannot write the result to standard output: {reason}",
-            "free space where stdout goes, or send it elsewhere",
+            f"cannot write the result to standard output: {reason}", hint
         ) from None
 
 
