@@ -675,3 +675,56 @@ def test_closed_or_full_standard_streams_still_exit_with_the_io_code(
         assert envelope_expected in envelope["detail"]
     else:
         assert proc.stderr == ""
+
+
+def test_a_log_file_that_takes_nothing_is_an_io_error_once_the_command_is_done(
+    tmp_path: Path,
+) -> None:
+    """``--log-file /dev/full`` with records to write: the replay's outputs are written,
+    then exit 5 with an IO envelope naming the log file, and no logging traceback on
+    stderr (where the same records also go, at this level)."""
+    import subprocess
+    import sys
+
+    from cli_helpers import _environment
+
+    (tmp_path / "w.csv").write_bytes(GOOD)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine.cli",
+            "--log-level",
+            "info",
+            "--log-file",
+            "/dev/full",
+            "run-csv",
+            "--csv",
+            "w.csv",
+            "--json-summary-out",
+            "summary.json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_environment(None),
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == EXIT_CODES["IO"], proc.stderr
+    assert "Traceback" not in proc.stderr and "Logging error" not in proc.stderr
+    envelope = json.loads(proc.stderr.splitlines()[-1])  # after the info records
+    assert envelope["error"] == "IO"
+    assert "log file '/dev/full'" in envelope["detail"]
+    assert json.loads((tmp_path / "summary.json").read_text())["total_ops"] == 3
+
+
+def test_a_log_failure_does_not_outlive_its_command(tmp_path: Path) -> None:
+    """In one process, a command whose log file failed, then one with no log file."""
+    from engine.cli import main
+
+    (tmp_path / "w.csv").write_bytes(GOOD)
+    csv_path = str(tmp_path / "w.csv")
+    failing = ["--log-level", "info", "--log-file", "/dev/full", "run-csv", "--csv", csv_path]
+    assert main(failing) == EXIT_CODES["IO"]
+    assert main(["run-csv", "--csv", csv_path]) == 0

@@ -20,6 +20,7 @@ from engine.cli.output import (
     forget_progressive,
     interrupted_hint,
     log_failure_to_file,
+    log_file_failure,
     print_error,
     write_stderr,
     write_stdout,
@@ -342,6 +343,9 @@ def _run(argv: Sequence[str] | None) -> int:
     )
     handler = args.handler
     code: int = handler(ctx)
+    failure = log_file_failure()
+    if failure is not None and code == 0:  # the command's work is done; its log is not
+        raise IOFailureError(failure, "the command itself completed; free space for the log")
     return code
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "interrupted_hint",
     "keep_on_interrupt",
     "log_failure_to_file",
+    "log_file_failure",
     "print_error",
     "write_stderr",
     "write_stdout",
@@ -151,15 +152,27 @@ def _apply(
     import logging
 
     formatter = _formatter(fmt)
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+
+    class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+        def handleError(self, record: logging.LogRecord) -> None:
+            """A record stderr cannot take is lost: there is nowhere left to say so."""
+
+    handlers: list[logging.Handler] = [StderrHandler(sys.stderr)]
+    _LOG_FILE_FAILURE.clear()
     if log_file:
         from logging.handlers import RotatingFileHandler  # sockets and all: only here
 
+        class LogFileHandler(RotatingFileHandler):
+            def handleError(self, record: logging.LogRecord) -> None:
+                """Keep the first failure, for :func:`log_file_failure`; no traceback."""
+                exc = sys.exc_info()[1]
+                if not _LOG_FILE_FAILURE:
+                    reason = getattr(exc, "strerror", None) or str(exc)
+                    _LOG_FILE_FAILURE.append(f"cannot write log file {log_file!r}: {reason}")
+
         try:
             handlers.append(
-                RotatingFileHandler(
-                    log_file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
-                )
+                LogFileHandler(log_file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
             )
         except OSError as exc:
             raise IOFailureError(f"cannot open log file {log_file!r}: {exc.strerror}") from None
@@ -170,12 +183,24 @@ def _apply(
     logger.propagate = False
 
 
+#: The first failure to write the log file, once one happened (see log_file_failure).
+_LOG_FILE_FAILURE: list[str] = []
+
+
+def log_file_failure() -> str | None:
+    """Why a record could not be written to the ``--log-file`` since logging was
+    configured (a full disk, a device that takes nothing), or None. The records are lost
+    from that file; the command ends with an IO error for it (``engine.cli.main``)."""
+    return _LOG_FILE_FAILURE[0] if _LOG_FILE_FAILURE else None
+
+
 def configure_logging(
     fmt: str, level: str, log_file: str | None, max_bytes: int, backups: int
 ) -> None:
     """Log to stderr, and to a rotating file when ``log_file`` is set. Applied at once
     for a file, a level below warning, or a process that has loaded :mod:`logging`
     anyway; otherwise at the first record (see :class:`_EngineLog`)."""
+    _LOG_FILE_FAILURE.clear()  # a failure of an earlier command's log is not this one's
     LOG.configure(fmt, level, log_file, max_bytes, backups)
     if log_file or LOG.level < _WARNING or "logging" in sys.modules:
         LOG.real()
