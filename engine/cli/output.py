@@ -146,6 +146,10 @@ def _formatter(fmt: str) -> logging.Formatter:
     return JsonFormatter()
 
 
+#: The first failure to write the log file, once one happened (see log_file_failure).
+_LOG_FILE_FAILURE: list[str] = []
+
+
 def _apply(
     logger: logging.Logger, fmt: str, level: str, log_file: str | None, max_bytes: int, backups: int
 ) -> None:
@@ -158,7 +162,6 @@ def _apply(
             """A record stderr cannot take is lost: there is nowhere left to say so."""
 
     handlers: list[logging.Handler] = [StderrHandler(sys.stderr)]
-    _LOG_FILE_FAILURE.clear()
     if log_file:
         from logging.handlers import RotatingFileHandler  # sockets and all: only here
 
@@ -181,10 +184,6 @@ def _apply(
     logger.handlers[:] = handlers
     logger.setLevel(level.upper())
     logger.propagate = False
-
-
-#: The first failure to write the log file, once one happened (see log_file_failure).
-_LOG_FILE_FAILURE: list[str] = []
 
 
 def log_file_failure() -> str | None:
@@ -275,8 +274,8 @@ def write_stdout(text: str) -> None:
     """Write ``text`` to stdout and flush it. A stdout that takes no more (a full disk,
     ``/dev/full``) is an IO error (exit 5); in the program, stdout is then pointed at the
     null device so the interpreter's own flush at exit does not fail again on what is
-    still buffered.
-    A closed pipe (``BrokenPipeError``) is left to :func:`engine.cli.main`."""
+    still buffered. A closed pipe (``BrokenPipeError``) is left to
+    :func:`engine.cli.main`."""
     if sys.stdout is None:  # started with stdout closed (``>&-``)
         raise IOFailureError(
             "cannot write the result: standard output is closed",
