@@ -11,6 +11,7 @@ its own folder in each mode, so the file checks see only that run.
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -573,35 +574,44 @@ FULL_STDOUT_COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize("entry", ["engine.cli", "program"])
+PROGRAM_ENTRIES = {
+    "engine.cli": '"$0" -m engine.cli',
+    "program": '"$0" -c "from engine.cli.program import run; run()"',
+}
+
+
+def run_program(
+    tmp_path: Path, args: str, redirects: str = "", entry: str = "engine.cli"
+) -> subprocess.CompletedProcess[str]:
+    """Run the engine program on ``w.csv`` (the GOOD rows) in ``tmp_path`` through ``sh``,
+    with its standard streams redirected as ``redirects`` says; stderr is captured
+    unless the redirects send it elsewhere."""
+    import sys
+
+    from cli_helpers import _environment
+
+    (tmp_path / "w.csv").write_bytes(GOOD)
+    return subprocess.run(
+        ["sh", "-c", f"exec {PROGRAM_ENTRIES[entry]} {args} {redirects}", sys.executable],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=_environment(None),
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("entry", list(PROGRAM_ENTRIES))
 @pytest.mark.parametrize("args", FULL_STDOUT_COMMANDS, ids=" ".join)
 def test_a_stdout_that_takes_nothing_is_an_io_error(
     tmp_path: Path, args: tuple[str, ...], entry: str
 ) -> None:
     """``> /dev/full``: exit 5 with one IO envelope, and no second failure of the
     interpreter's own flush at exit (``Exception ignored ...``, exit 120)."""
-    import subprocess
-    import sys
-
-    from cli_helpers import _environment
-
-    (tmp_path / "w.csv").write_bytes(GOOD)
-    launch = (
-        ["-m", "engine.cli"]
-        if entry == "engine.cli"
-        else ["-c", "from engine.cli.program import run; run()"]
-    )
-    with open("/dev/full", "w") as full:
-        proc = subprocess.run(
-            [sys.executable, *launch, *args],
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=tmp_path,
-            env=_environment(None),
-            timeout=60,
-            check=False,
-        )
+    proc = run_program(tmp_path, " ".join(args), ">/dev/full", entry)
     assert proc.returncode == EXIT_CODES["IO"], proc.stderr
     envelope = assert_envelope(proc.stderr, "IO")
     assert "standard output" in envelope["detail"]
@@ -653,22 +663,7 @@ def test_closed_or_full_standard_streams_still_exit_with_the_io_code(
 ) -> None:
     """A program started with stdout closed, or with nowhere to put its error message,
     still ends with the IO exit code, never the internal-error one."""
-    import subprocess
-    import sys
-
-    from cli_helpers import _environment
-
-    (tmp_path / "w.csv").write_bytes(GOOD)
-    script = f'exec "$0" -m engine.cli run-csv --csv w.csv {redirects}'
-    proc = subprocess.run(
-        ["sh", "-c", script, sys.executable],
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-        env=_environment(None),
-        timeout=60,
-        check=False,
-    )
+    proc = run_program(tmp_path, "run-csv --csv w.csv", redirects)
     assert proc.returncode == EXIT_CODES["IO"], proc.stderr
     if envelope_expected is not None:
         envelope = assert_envelope(proc.stderr, "IO")
@@ -683,40 +678,14 @@ def test_a_log_file_that_takes_nothing_is_an_io_error_once_the_command_is_done(
     """``--log-file /dev/full`` with records to write: the replay's outputs are written,
     then exit 5 with an IO envelope naming the log file, and no logging traceback on
     stderr (where the same records also go, at this level)."""
-    import subprocess
-    import sys
-
-    from cli_helpers import _environment
-
-    (tmp_path / "w.csv").write_bytes(GOOD)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "engine.cli",
-            "--log-level",
-            "info",
-            "--log-file",
-            "/dev/full",
-            "run-csv",
-            "--csv",
-            "w.csv",
-            "--json-summary-out",
-            "summary.json",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=_environment(None),
-        timeout=60,
-        check=False,
-    )
+    args = "--log-level info --log-file /dev/full run-csv --csv w.csv --json-summary-out s.json"
+    proc = run_program(tmp_path, args)
     assert proc.returncode == EXIT_CODES["IO"], proc.stderr
     assert "Traceback" not in proc.stderr and "Logging error" not in proc.stderr
     envelope = json.loads(proc.stderr.splitlines()[-1])  # after the info records
     assert envelope["error"] == "IO"
     assert "log file '/dev/full'" in envelope["detail"]
-    assert json.loads((tmp_path / "summary.json").read_text())["total_ops"] == 3
+    assert json.loads((tmp_path / "s.json").read_text())["total_ops"] == 3
 
 
 def test_a_log_failure_does_not_outlive_its_command(tmp_path: Path) -> None:
