@@ -11,7 +11,9 @@ keys itself. Three functions are provided; :data:`DEFAULT_HASH` names the defaul
     the CRC-32 started from a tag value, so ``b"a"`` and ``"a"`` differ. int: the low 32
     bits of the murmur3 64-bit finaliser (``fmix64``) of the value folded to 64 bits, so
     ``1, 2, 3`` land far apart. Cost: two C calls for a str, O(len(key)); no big-int
-    arithmetic, which is what makes it the cheapest of the three in pure Python.
+    arithmetic, which is what makes it the cheapest of the three in pure Python. (The
+    compiled build computes an int's hash in 32-bit halves instead,
+    :func:`fmix64_low32`: the same values, in machine ints.)
     Everyday keys spread well: CRC-32 is linear over GF(2), and keys that differ in a few
     characters (``key0000001``, ``key0000002``, ...) get hashes that differ by XORs of
     fixed, well-mixed masks. Numbered keys collide in the low bits less often than random
