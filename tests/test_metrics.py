@@ -197,9 +197,9 @@ def test_prometheus_endpoint_serves_the_run(tmp_path: Path) -> None:
 
 
 def test_a_written_line_is_the_compact_json_of_the_tick(tmp_path: Path) -> None:
-    """``write`` and ``write_encoded(encode_tick(..))`` append ``json.dumps`` of the tick,
+    """``write`` and ``write_encoded(compact_json(..))`` append ``json.dumps`` of the tick,
     compact, then a newline."""
-    from engine.observe.metrics import NdjsonSink, encode_tick
+    from engine.observe.metrics import NdjsonSink, compact_json
 
     m = engine.RobinHoodMap()
     for i in range(100):
@@ -208,7 +208,7 @@ def test_a_written_line_is_the_compact_json_of_the_tick(tmp_path: Path) -> None:
     tick["events"] = [{"type": "compact", "note": 'é \u2028 "q"', "value": float("inf")}]
     sink = NdjsonSink(tmp_path / "m")
     sink.write(tick)
-    sink.write_encoded(encode_tick(tick))
+    sink.write_encoded(compact_json(tick))
     sink.close()
     line = json.dumps(tick, separators=(",", ":")) + "\n"
     assert (tmp_path / "m" / "metrics.ndjson").read_text(encoding="utf-8") == line + line

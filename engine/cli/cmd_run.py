@@ -186,12 +186,12 @@ def run(ctx: Context) -> int:
         LOG.info("serving metrics on %s/metrics", server.url)
     ticking = sink is not None or server is not None
     if ticking:
-        from engine.observe.metrics import MetricsProducer, encode_tick
+        from engine.observe.metrics import MetricsProducer, compact_json
 
         producer = MetricsProducer()
 
     def tick(current: Any, progress: ReplayProgress) -> None:
-        encoded = encode_tick(producer.tick(current, progress.latency))  # once for both
+        encoded = compact_json(producer.tick(current, progress.latency))  # once for both
         if sink is not None:
             sink.write_encoded(encoded)
         if server is not None:

@@ -33,6 +33,7 @@ from typing import Any, NoReturn
 from engine.errors import IOFailureError
 from engine.observe.buckets import LatencyCounts
 from engine.observe.listen import bind_listener
+from engine.observe.metrics import compact_json
 
 __all__ = ["ENDPOINT_NICE", "WORKER_FLAG", "MetricsProcess", "worker_command"]
 
@@ -42,8 +43,6 @@ WORKER_FLAG = "--serve-run-metrics"
 #: How much nicer than the replay the endpoint process runs (see ``nice(1)``).
 ENDPOINT_NICE = 10
 _HINT = "see the log above (--log-level info shows the endpoint's own records)"
-#: ``json.dumps(obj, separators=(",", ":"))``, without building an encoder every call.
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def worker_command(spec: dict[str, Any]) -> list[str]:
@@ -132,13 +131,13 @@ class MetricsProcess:
     def publish(self, tick: dict[str, Any]) -> None:
         """Hand ``tick`` (and the latency counts so far) to the endpoint without blocking.
         Raises :class:`IOFailureError` if the endpoint has stopped."""
-        self.publish_encoded(_ENCODE(tick))
+        self.publish_encoded(compact_json(tick))
 
     def publish_encoded(self, tick_json: str) -> None:
         """:meth:`publish` for a tick already encoded as compact JSON
-        (:func:`engine.observe.metrics.encode_tick`): the line is the same bytes as
+        (:func:`engine.observe.metrics.compact_json`): the line is the same bytes as
         ``json.dumps({"tick": tick, "latency": ...}, separators=(",", ":"))``."""
-        latency = _ENCODE({"counts": self.latency.counts, "sums": self.latency.sums})
+        latency = compact_json({"counts": self.latency.counts, "sums": self.latency.sums})
         data = ('{"tick":' + tick_json + ',"latency":' + latency + "}\n").encode()
         if self._pending:
             self.dropped += self._waiting is not None
