@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.errors import InvariantError
-from engine.maps.base import MISSING, BaseMap, own_abc_cache
+from engine.maps.base import MISSING, BaseMap, own_abc_cache, tick_counters
 from engine.maps.batch import (
     OnWrite,
     RowBatch,
@@ -42,7 +42,7 @@ from engine.maps.chaining import ChainingMap
 from engine.maps.hashing import HashSpec
 from engine.maps.options import AdaptiveSpec, adaptive_options, spec_dict
 from engine.maps.robinhood import TOMBSTONE, RobinHoodMap, _power_of_two_at_least
-from engine.maps.stats import hist_add, hist_merged_pairs
+from engine.maps.stats import hist_add
 from engine.tracing.events import GuardrailEvent, MigrateEvent, ResultEvent, TraceSink
 
 if TYPE_CHECKING:
@@ -741,19 +741,6 @@ class AdaptiveMap(BaseMap):
         """:meth:`BaseMap.tick_stats` over the map's whole life, as :meth:`stats` counts:
         this map's counters (retired backends' and a migration's own) plus each table's,
         and the structure of the backend in charge. O(longest probe)."""
-        tables = self.tables()
-        owners: list[BaseMap] = [self, *tables]
-        get_n = put_n = del_n = compactions = 0
-        hists: list[list[int]] = []
-        for owner in owners:
-            gets, puts, dels = owner._hist_get, owner._hist_put, owner._hist_del
-            get_n += sum(gets)
-            put_n += sum(puts)
-            del_n += sum(dels)
-            compactions += owner._compactions
-            hists.append(gets)
-            hists.append(puts)
-            hists.append(dels)
         current = self._active if self._migration is None else self._migration.target
         size = len(self)
         capacity = self.capacity
@@ -763,11 +750,9 @@ class AdaptiveMap(BaseMap):
             "size": size,
             "capacity": capacity,
             "load_factor": size / capacity,
-            "ops": {"get": get_n, "put": put_n, "del": del_n, "total": get_n + put_n + del_n},
-            "probe_histogram": hist_merged_pairs(hists),
-            "compactions": compactions,
-            "migrations": len(self._migration_log),
         }
+        out.update(tick_counters([self, *self.tables()]))
+        out["migrations"] = len(self._migration_log)
         out.update(current._tick_structure())
         return out
 

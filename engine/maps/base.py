@@ -376,18 +376,14 @@ class BaseMap(MutableMapping[Any, Any]):
         ``stats()["probes"]["histogram"]``. From the counters the map keeps: O(longest
         probe), no pass over the table (bar a Robin Hood map's occasional rescan for its
         largest DIB, as in :meth:`stats`)."""
-        gets, puts, dels = self._hist_get, self._hist_put, self._hist_del
-        get_n, put_n, del_n = sum(gets), sum(puts), sum(dels)
         out: dict[str, Any] = {
             "backend": self.kind,
             "size": self._size,
             "capacity": self.capacity,
             "load_factor": self.load_factor,
-            "ops": {"get": get_n, "put": put_n, "del": del_n, "total": get_n + put_n + del_n},
-            "probe_histogram": hist_merged_pairs([gets, puts, dels]),
-            "compactions": self._compactions,
-            "migrations": 0,
         }
+        out.update(tick_counters([self]))
+        out["migrations"] = 0
         out.update(self._tick_structure())
         return out
 
@@ -395,6 +391,26 @@ class BaseMap(MutableMapping[Any, Any]):
         """The backend's part of :meth:`tick_stats`: the probe figures of
         ``_structure_stats(full=False)``. O(1) in the maps that keep them."""
         return {}
+
+
+def tick_counters(owners: list[BaseMap]) -> dict[str, Any]:
+    """The counter part of :meth:`BaseMap.tick_stats`, summed over the maps whose
+    counters count (a map alone, or an adaptive map and its tables): ``ops``,
+    ``probe_histogram`` and ``compactions``. O(owners × longest probe)."""
+    get_n = put_n = del_n = compactions = 0
+    hists: list[list[int]] = []
+    for owner in owners:
+        gets, puts, dels = owner._hist_get, owner._hist_put, owner._hist_del
+        get_n += sum(gets)
+        put_n += sum(puts)
+        del_n += sum(dels)
+        compactions += owner._compactions
+        hists.extend((gets, puts, dels))
+    return {
+        "ops": {"get": get_n, "put": put_n, "del": del_n, "total": get_n + put_n + del_n},
+        "probe_histogram": hist_merged_pairs(hists),
+        "compactions": compactions,
+    }
 
 
 def own_abc_cache(cls: type) -> None:
