@@ -12,8 +12,9 @@ only when every condition below holds; otherwise it exits the ordinary way:
   closed, as ``run-csv`` does after its summary and snapshot);
 * no thread but the main one is running (an ordinary exit would wait for them);
 * the exit handlers ran (:mod:`atexit`: logging's flush of a log file, for one);
-* stdout and stderr flushed without error (a full disk, say, is then reported by the
-  ordinary exit, with its exit status 120, as before).
+* stdout and stderr flushed without error (a command's result is flushed as it is
+  written, :func:`engine.cli.output.write_stdout`, so this fails only for something
+  written after it; the ordinary exit then reports it, with exit status 120).
 
 Called as a library (``engine.cli.main(argv)``, in tests and notebooks) nothing changes:
 :func:`hold` keeps nothing and nothing exits early.
