@@ -505,7 +505,7 @@ def test_config_init_refuses_to_overwrite_without_force(workdir: Path) -> None:
     text = written.read_text(encoding="utf-8")
     data = tomllib.loads(text)
     assert data["backend"] == "adaptive"
-    assert data["robinhood"]["max_load_factor"] == 0.9
+    assert data["robinhood"]["max_load_factor"] == 0.8
 
     written.write_text("# mine\n", encoding="utf-8")
     code, out, err = run_engine("config", "init", cwd=folder)

@@ -533,8 +533,11 @@ def _fixture_adaptive_items() -> dict[Any, Any]:
 
 
 def _build_fixture_maps() -> tuple[engine.BaseMap, engine.BaseMap]:
-    # "fast" was the default hash when the v1 fixtures were written; the recipe names it
-    rh = engine.create_map("robinhood", capacity=16, deletion="tombstone", hash="fast")
+    # "fast" was the default hash and 0.9 the Robin Hood load limit when the v1 fixtures
+    # were written; the recipe names them
+    rh = engine.create_map(
+        "robinhood", capacity=16, deletion="tombstone", hash="fast", max_load_factor=0.9
+    )
     for key, value in _fixture_rh_items().items():
         rh[key] = value
     rh["gone"] = 0
@@ -543,6 +546,7 @@ def _build_fixture_maps() -> tuple[engine.BaseMap, engine.BaseMap]:
         "adaptive",
         capacity=1,
         initial_backend="chaining",
+        robinhood_max_load_factor=0.9,
         deletion="tombstone",
         migration_batch=1,
         guardrails=AGGRESSIVE_GUARDRAILS,
@@ -594,6 +598,7 @@ def test_v1_fixture_robinhood() -> None:
     m = info.map
     m.check_invariants()
     assert dict(m.items()) == _fixture_rh_items()
+    assert m.max_load_factor == 0.9  # its own, not today's default
     assert m.stats()["tombstones"] == 1
     assert m[b"\x00raw"][2] == (3, None)
 

@@ -240,7 +240,7 @@ def test_bytes_keys_encode_in_event_dicts() -> None:
 
 
 def _filled_robinhood(capacity: int, count: int) -> RobinHoodMap:
-    m = RobinHoodMap(capacity=capacity)
+    m = RobinHoodMap(capacity=capacity, max_load_factor=0.9)  # dense: long clusters
     for i in range(count):
         m[f"key-{i}"] = i
     assert m.capacity == capacity  # no resize: the layout is the one we built
@@ -324,7 +324,7 @@ def test_robinhood_miss_early_exit_inside_a_cluster() -> None:
 
 def test_displacement_moves_the_richer_resident_right() -> None:
     cap = 64
-    m = RobinHoodMap(capacity=cap)
+    m = RobinHoodMap(capacity=cap, max_load_factor=0.9)  # dense: long clusters
     for i in range(56):
         key = f"d{i}"
         before = m.layout()
@@ -357,7 +357,7 @@ def test_displacement_moves_the_richer_resident_right() -> None:
 
 def test_backshift_deletion_moves_each_follower_one_slot_back() -> None:
     cap = 32
-    m = RobinHoodMap(capacity=cap)
+    m = RobinHoodMap(capacity=cap, max_load_factor=0.9)  # dense: long clusters
     keys = [f"bs{i}" for i in range(26)]
     for key in keys:
         m[key] = key
@@ -391,7 +391,7 @@ def test_backshift_deletion_moves_each_follower_one_slot_back() -> None:
 
 def test_tombstone_deletion_marks_the_slot_and_keeps_its_dib() -> None:
     cap = 32
-    m = RobinHoodMap(capacity=cap, deletion="tombstone")
+    m = RobinHoodMap(capacity=cap, deletion="tombstone", max_load_factor=0.9)  # dense
     keys = [f"ts{i}" for i in range(26)]
     for key in keys:
         m[key] = key
@@ -479,12 +479,13 @@ def _first_growth(capacity: int, max_load: float, open_addressing: bool) -> int:
 @pytest.mark.parametrize(
     ("factory", "open_addressing", "max_load"),
     [
-        (lambda: RobinHoodMap(capacity=8), True, 0.9),
+        (lambda: RobinHoodMap(capacity=8), True, 0.8),
+        (lambda: RobinHoodMap(capacity=8, max_load_factor=0.9), True, 0.9),
         (lambda: RobinHoodMap(capacity=16, max_load_factor=0.5), True, 0.5),
         (lambda: ChainingMap(capacity=8), False, 0.75),
         (lambda: ChainingMap(capacity=4, max_load_factor=2.0), False, 2.0),
     ],
-    ids=["rh-0.9", "rh-0.5", "chaining-0.75", "chaining-2.0"],
+    ids=["rh-default", "rh-0.9", "rh-0.5", "chaining-0.75", "chaining-2.0"],
 )
 def test_resize_event_matches_layouts_and_history(
     factory: Any, open_addressing: bool, max_load: float

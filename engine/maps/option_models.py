@@ -85,7 +85,7 @@ class RobinHoodOptions(_HashedOptions):
     """Robin Hood open addressing with linear probing."""
 
     max_load_factor: float = Field(
-        0.9, gt=0.0, le=1.0, description="grow when (size + tombstones) / slots would exceed this"
+        0.8, gt=0.0, le=1.0, description="grow when (size + tombstones) / slots would exceed this"
     )
     deletion: Literal["backshift", "tombstone"] = Field(
         "backshift", description="backshift leaves no tombstones; tombstone marks slots"
@@ -144,7 +144,7 @@ class AdaptiveOptions(_HashedOptions):
         1.0, gt=0.0, le=8.0, description="the chaining backend doubles above this load"
     )
     robinhood_max_load_factor: float = Field(
-        0.9, gt=0.0, le=1.0, description="the Robin Hood backend grows above this load"
+        0.8, gt=0.0, le=1.0, description="the Robin Hood backend grows above this load"
     )
     deletion: Literal["backshift", "tombstone"] = "backshift"
     migration_batch: int = Field(

@@ -71,7 +71,7 @@ class RobinHoodSpec(FrozenRecord):
     hash: str = "crc32"
     seed: str | int | bytes | None = None
     capacity: int = 8
-    max_load_factor: float = 0.9
+    max_load_factor: float = 0.8
     deletion: str = "backshift"
 
 
@@ -85,7 +85,7 @@ class AdaptiveSpec(FrozenRecord):
     initial_backend: str = "chaining"
     groups: int = 4
     chaining_max_load_factor: float = 1.0
-    robinhood_max_load_factor: float = 0.9
+    robinhood_max_load_factor: float = 0.8
     deletion: str = "backshift"
     migration_batch: int = 32
     guardrails: GuardrailSpec = field(default_factory=GuardrailSpec)

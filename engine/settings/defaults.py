@@ -74,13 +74,13 @@ class DefaultLimits(FrozenRecord):
 #: Each map section's options at their defaults (the adaptive guardrails: the map's own).
 MAP_OPTIONS: Final[dict[str, dict[str, Any]]] = {
     "chaining": {"capacity": 64, "max_load_factor": 0.75, "groups": 4},
-    "robinhood": {"capacity": 64, "max_load_factor": 0.9, "deletion": "backshift"},
+    "robinhood": {"capacity": 64, "max_load_factor": 0.8, "deletion": "backshift"},
     "adaptive": {
         "capacity": 64,
         "initial_backend": "chaining",
         "groups": 4,
         "chaining_max_load_factor": 1.0,
-        "robinhood_max_load_factor": 0.9,
+        "robinhood_max_load_factor": 0.8,
         "deletion": "backshift",
         "migration_batch": 32,
     },

@@ -1,7 +1,7 @@
 """Every setting of the CLI: pydantic models, a TOML file, environment overrides.
 
 Precedence, highest first: command-line flags, environment variables
-``ADHASH_<SECTION>__<FIELD>`` (for example ``ADHASH_ROBINHOOD__MAX_LOAD_FACTOR=0.8`` or
+``ADHASH_<SECTION>__<FIELD>`` (for example ``ADHASH_ROBINHOOD__MAX_LOAD_FACTOR=0.7`` or
 ``ADHASH_ADAPTIVE__GUARDRAILS__MIN_ENTRIES=64``; top-level fields as ``ADHASH_BACKEND``),
 the TOML file given with ``--config``, then the defaults. Errors name the field.
 See ``docs/config.md``.
@@ -102,7 +102,7 @@ class ChainingSettings(_Section):
 
 class RobinHoodSettings(_Section):
     capacity: int = Field(64, ge=1, le=MAX_CAPACITY, description="initial slots")
-    max_load_factor: float = Field(0.9, gt=0.0, le=1.0)
+    max_load_factor: float = Field(0.8, gt=0.0, le=1.0)
     deletion: Literal["backshift", "tombstone"] = "backshift"
 
 
@@ -113,7 +113,7 @@ class AdaptiveSettings(_Section):
 
     _groups = field_validator("groups")(_power_of_two)
     chaining_max_load_factor: float = Field(1.0, gt=0.0, le=8.0)
-    robinhood_max_load_factor: float = Field(0.9, gt=0.0, le=1.0)
+    robinhood_max_load_factor: float = Field(0.8, gt=0.0, le=1.0)
     deletion: Literal["backshift", "tombstone"] = "backshift"
     migration_batch: int = Field(32, ge=1, le=1 << 20)
     guardrails: GuardrailConfig = Field(default_factory=GuardrailConfig)
@@ -275,6 +275,6 @@ def default_config_text() -> str:
     header = (
         "# Adaptive Hash Map Explorer: engine settings.\n"
         f"# Any value can be overridden from the environment, e.g. {ENV_PREFIX}BACKEND=robinhood\n"
-        f"# or {ENV_PREFIX}ROBINHOOD__MAX_LOAD_FACTOR=0.8. See docs/config.md.\n\n"
+        f"# or {ENV_PREFIX}ROBINHOOD__MAX_LOAD_FACTOR=0.7. See docs/config.md.\n\n"
     )
     return header + settings_to_toml(Settings.model_construct())
