@@ -45,20 +45,22 @@ if _typing.TYPE_CHECKING:
     from engine.tracing.collect import trace
     from engine.tracing.events import (
         EVENT_KINDS,
-        BackshiftEvent,
         CompactEvent,
+        GuardrailEvent,
+        MigrateEvent,
+        ResizeEvent,
+        TraceEvent,
+    )
+    from engine.tracing.steps import (
+        BackshiftEvent,
         CompareEvent,
         DisplaceEvent,
-        GuardrailEvent,
         HashEvent,
-        MigrateEvent,
         PlaceEvent,
         ProbeEvent,
         RemoveEvent,
-        ResizeEvent,
         ResultEvent,
         TombstoneEvent,
-        TraceEvent,
     )
 
 __version__ = "0.1.0"
@@ -84,22 +86,27 @@ _ORIGIN: dict[str, str] = {
     **dict.fromkeys(
         (
             "EVENT_KINDS",
-            "BackshiftEvent",
             "CompactEvent",
-            "CompareEvent",
-            "DisplaceEvent",
             "GuardrailEvent",
-            "HashEvent",
             "MigrateEvent",
-            "PlaceEvent",
-            "ProbeEvent",
-            "RemoveEvent",
             "ResizeEvent",
-            "ResultEvent",
-            "TombstoneEvent",
             "TraceEvent",
         ),
         "engine.tracing.events",
+    ),
+    **dict.fromkeys(
+        (
+            "BackshiftEvent",
+            "CompareEvent",
+            "DisplaceEvent",
+            "HashEvent",
+            "PlaceEvent",
+            "ProbeEvent",
+            "RemoveEvent",
+            "ResultEvent",
+            "TombstoneEvent",
+        ),
+        "engine.tracing.steps",
     ),
 }
 

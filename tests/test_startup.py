@@ -54,6 +54,7 @@ HEAVY = (
     "engine.observe.schema",
     "engine.store.atomic",
     "engine.tracing.collect",
+    "engine.tracing.steps",
     "engine.workloads.generate",
 )
 COMMAND_MODULES = sorted({module for _, module, _ in app.COMMANDS})
@@ -106,6 +107,23 @@ def test_a_plain_replay_loads_only_its_own_map_and_no_heavy_module(
     ]
     commands = {m.rsplit(".", 1)[1] for m in loaded if m.startswith("engine.cli.cmd_")}
     assert commands == {"cmd_run"}
+
+
+@pytest.mark.parametrize("backend", sorted(MAPS))
+def test_a_replay_that_grows_and_migrates_loads_no_step_event(tmp_path: Path, backend: str) -> None:
+    """Resizes and migrations are recorded as structural events (engine.tracing.events);
+    the step events of a traced operation are never needed without a trace."""
+    path = tmp_path / "grow.csv"
+    rows = [f"put,g{i},{i}" for i in range(400)] + [f"del,g{i}," for i in range(0, 400, 3)]
+    path.write_text("op,key,value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    summary = tmp_path / "summary.json"
+    loaded = _modules_after(
+        "--backend", backend, "run-csv", "--csv", str(path), "--json-summary-out", str(summary)
+    )
+    result = json.loads(summary.read_text(encoding="utf-8"))
+    assert any(e["kind"] == "resize" for e in result["events"]) or result["migrations_triggered"]
+    assert "engine.tracing.events" in loaded
+    assert "engine.tracing.steps" not in loaded
 
 
 def test_help_loads_no_command_module() -> None:

@@ -226,6 +226,48 @@ def test_busy_workload_covers_every_event_kind() -> None:
     assert seen <= set(engine.EVENT_KINDS)
 
 
+def test_event_kinds_name_every_event_class_in_order() -> None:
+    """EVENT_KINDS is written out (the step events load lazily): it must stay the kinds of
+    the event classes, each once, in the documented order."""
+    from engine.tracing import events, steps
+
+    classes = [
+        steps.HashEvent,
+        steps.ProbeEvent,
+        steps.CompareEvent,
+        steps.DisplaceEvent,
+        steps.PlaceEvent,
+        steps.RemoveEvent,
+        steps.TombstoneEvent,
+        steps.BackshiftEvent,
+        events.ResizeEvent,
+        events.CompactEvent,
+        events.MigrateEvent,
+        events.GuardrailEvent,
+        steps.ResultEvent,
+    ]
+    assert tuple(cls.kind for cls in classes) == engine.EVENT_KINDS
+    every = {
+        cls
+        for module in (events, steps)
+        for cls in vars(module).values()
+        if isinstance(cls, type)
+        and issubclass(cls, events.TraceEvent)
+        and cls is not events.TraceEvent
+    }
+    assert every == set(classes)
+
+
+def test_step_events_are_the_same_classes_from_every_name() -> None:
+    from engine.tracing import events, steps
+
+    for name in steps.__all__:
+        assert getattr(events, name) is getattr(steps, name) is getattr(engine, name)
+        assert name in events.__all__
+    with pytest.raises(AttributeError, match="NoSuchEvent"):
+        events.NoSuchEvent  # noqa: B018
+
+
 def test_bytes_keys_encode_in_event_dicts() -> None:
     m = RobinHoodMap()
     with trace(m) as events:

@@ -43,7 +43,7 @@ from engine.maps.hashing import HashSpec
 from engine.maps.options import AdaptiveSpec, adaptive_options, spec_dict
 from engine.maps.robinhood import TOMBSTONE, RobinHoodMap, _power_of_two_at_least
 from engine.maps.stats import hist_add
-from engine.tracing.events import GuardrailEvent, MigrateEvent, ResultEvent, TraceSink
+from engine.tracing.events import GuardrailEvent, MigrateEvent, TraceSink
 
 if TYPE_CHECKING:
     from engine.maps.option_models import AdaptiveOptions
@@ -217,7 +217,7 @@ class AdaptiveMap(BaseMap):
     def _checked_after_write(self) -> None:
         """Check guardrails after a write; in a trace, keep the result event last."""
         tr = self._tracer
-        if tr is None or not tr or not isinstance(tr[-1], ResultEvent):
+        if tr is None or not tr or tr[-1].kind != "result":
             self._check_guardrails()
             return
         result = tr.pop()
@@ -394,6 +394,8 @@ class AdaptiveMap(BaseMap):
             self._get_misses += 1
         self._migrate_batch()
         if tr is not None:
+            from engine.tracing.steps import ResultEvent
+
             found = value is not MISSING
             tr.append(
                 ResultEvent(
@@ -422,6 +424,8 @@ class AdaptiveMap(BaseMap):
         self._record(self._hist_put, probes)
         self._migrate_batch()
         if tr is not None:
+            from engine.tracing.steps import ResultEvent
+
             tr.append(ResultEvent(table=self.kind, op="put", key=key, found=updated, probes=probes))
 
     def _migrating_delete(self, key: Any) -> bool:
@@ -439,6 +443,8 @@ class AdaptiveMap(BaseMap):
             self._del_misses += 1
         self._migrate_batch()
         if tr is not None:
+            from engine.tracing.steps import ResultEvent
+
             tr.append(ResultEvent(table=self.kind, op="del", key=key, found=found, probes=probes))
         return found
 

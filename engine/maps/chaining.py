@@ -40,16 +40,7 @@ from engine.maps.kernels import chaining_rows, find_in_bucket
 from engine.maps.options import chaining_options
 from engine.maps.robinhood import _power_of_two_at_least
 from engine.maps.stats import hist_add, hist_pairs
-from engine.tracing.events import (
-    CompareEvent,
-    HashEvent,
-    PlaceEvent,
-    ProbeEvent,
-    RemoveEvent,
-    ResizeEvent,
-    ResultEvent,
-    TraceSink,
-)
+from engine.tracing.events import ResizeEvent, TraceEvent, TraceSink
 
 __all__ = ["ChainingMap"]
 
@@ -414,7 +405,9 @@ class ChainingMap(BaseMap):
                     yield (b << gbits) | g
 
     # ------------------------------------------------------------------ traced twins
-    def _hash_event(self, key: Any, h: int) -> HashEvent:
+    def _hash_event(self, key: Any, h: int) -> TraceEvent:
+        from engine.tracing.steps import HashEvent
+
         return HashEvent(
             table=self.kind,
             key=key,
@@ -429,6 +422,8 @@ class ChainingMap(BaseMap):
         """Traced twin of the lookup: walks the key's cell, one probe and one comparison
         per entry; returns (bucket, index of the key in the bucket's list or -1) and sets
         the probe count (the hit's position in its chain is ``probes - 1``)."""
+        from engine.tracing.steps import CompareEvent, ProbeEvent
+
         bucket, group = h & self._mask, h >> self._gshift
         chain = self._buckets[bucket] or []
         cell = [i for i in range(0, len(chain), 3) if chain[i + 2] == group]
@@ -480,6 +475,8 @@ class ChainingMap(BaseMap):
         return MISSING if i < 0 else self._buckets[b][i + 1]  # type: ignore[index]
 
     def _traced_lookup(self, key: Any, tr: TraceSink) -> Any:
+        from engine.tracing.steps import ResultEvent
+
         value = self._traced_lookup_hashed(key, self._hashfn(key), tr)
         found = value is not MISSING
         tr.append(
@@ -495,6 +492,8 @@ class ChainingMap(BaseMap):
         return value
 
     def _traced_assign(self, key: Any, value: Any, tr: TraceSink) -> bool:
+        from engine.tracing.steps import ResultEvent
+
         inserted = self._traced_assign_hashed(key, self._hashfn(key), value, tr)
         tr.append(
             ResultEvent(table=self.kind, op="put", key=key, found=not inserted, probes=self._probes)
@@ -522,7 +521,9 @@ class ChainingMap(BaseMap):
 
     def _place_event(
         self, key: Any, value: Any, h: int, position: int, replaced: bool
-    ) -> PlaceEvent:
+    ) -> TraceEvent:
+        from engine.tracing.steps import PlaceEvent
+
         return PlaceEvent(
             table=self.kind,
             key=key,
@@ -534,12 +535,16 @@ class ChainingMap(BaseMap):
         )
 
     def _traced_discard(self, key: Any, tr: TraceSink) -> bool:
+        from engine.tracing.steps import ResultEvent
+
         found = self._traced_discard_hashed(key, self._hashfn(key), tr)
         tr.append(ResultEvent(table=self.kind, op="del", key=key, found=found, probes=self._probes))
         return found
 
     def _traced_discard_hashed(self, key: Any, h: int, tr: TraceSink) -> bool:
         """Traced twin of :meth:`_discard` (also used by the adaptive map)."""
+        from engine.tracing.steps import RemoveEvent
+
         tr.append(self._hash_event(key, h))
         b, i = self._traced_position(key, h, tr)
         if i < 0:

@@ -31,20 +31,7 @@ from engine.maps.hashing import HashSpec, crc32_hash
 from engine.maps.kernels import robinhood_rows
 from engine.maps.options import robinhood_options
 from engine.maps.stats import hist_add
-from engine.tracing.events import (
-    BackshiftEvent,
-    CompactEvent,
-    CompareEvent,
-    DisplaceEvent,
-    HashEvent,
-    PlaceEvent,
-    ProbeEvent,
-    RemoveEvent,
-    ResizeEvent,
-    ResultEvent,
-    TombstoneEvent,
-    TraceSink,
-)
+from engine.tracing.events import CompactEvent, ResizeEvent, TraceEvent, TraceSink
 
 __all__ = ["TOMBSTONE", "RobinHoodMap"]
 
@@ -482,7 +469,9 @@ class RobinHoodMap(BaseMap):
             return "empty"
         return "tombstone" if self._keys[i] is TOMBSTONE else "occupied"
 
-    def _probe_event(self, i: int, d: int) -> ProbeEvent:
+    def _probe_event(self, i: int, d: int) -> TraceEvent:
+        from engine.tracing.steps import ProbeEvent
+
         rd = self._dibs[i]
         return ProbeEvent(
             table=self.kind,
@@ -492,13 +481,17 @@ class RobinHoodMap(BaseMap):
             resident_dib=rd if rd != EMPTY else None,
         )
 
-    def _hash_event(self, key: Any, h: int) -> HashEvent:
+    def _hash_event(self, key: Any, h: int) -> TraceEvent:
+        from engine.tracing.steps import HashEvent
+
         return HashEvent(
             table=self.kind, key=key, hash=h, capacity=self._mask + 1, index=h & self._mask
         )
 
     def _traced_find(self, key: Any, h: int, tr: TraceSink) -> tuple[int, int, int]:
         """Traced lookup walk. Returns (slot or -1, stop slot, stop distance)."""
+        from engine.tracing.steps import CompareEvent
+
         mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys
         i = h & mask
         d = 0
@@ -525,6 +518,8 @@ class RobinHoodMap(BaseMap):
         return MISSING if slot < 0 else self._vals[slot]
 
     def _traced_lookup(self, key: Any, tr: TraceSink) -> Any:
+        from engine.tracing.steps import ResultEvent
+
         value = self._traced_lookup_hashed(key, self._hashfn(key), tr)
         found = value is not MISSING
         tr.append(
@@ -540,6 +535,8 @@ class RobinHoodMap(BaseMap):
         return value
 
     def _traced_assign(self, key: Any, value: Any, tr: TraceSink) -> bool:
+        from engine.tracing.steps import ResultEvent
+
         inserted = self._traced_assign_hashed(key, self._hashfn(key), value, tr)
         tr.append(
             ResultEvent(table=self.kind, op="put", key=key, found=not inserted, probes=self._probes)
@@ -548,6 +545,8 @@ class RobinHoodMap(BaseMap):
 
     def _traced_assign_hashed(self, key: Any, h: int, value: Any, tr: TraceSink) -> bool:
         """The traced twin of :meth:`_assign` (also used by the adaptive map)."""
+        from engine.tracing.steps import CompareEvent, PlaceEvent
+
         tr.append(self._hash_event(key, h))
         mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys
         i = h & mask
@@ -605,6 +604,8 @@ class RobinHoodMap(BaseMap):
     def _traced_place_from(
         self, i: int, d: int, key: Any, h: int, value: Any, tr: TraceSink, first_seen: bool
     ) -> None:
+        from engine.tracing.steps import DisplaceEvent, PlaceEvent
+
         mask, dibs, hashes, keys, vals = (
             self._mask,
             self._dibs,
@@ -664,6 +665,8 @@ class RobinHoodMap(BaseMap):
             i = (i + 1) & mask
 
     def _traced_discard(self, key: Any, tr: TraceSink) -> bool:
+        from engine.tracing.steps import ResultEvent
+
         found = self._traced_discard_hashed(key, self._hashfn(key), tr)
         tr.append(ResultEvent(table=self.kind, op="del", key=key, found=found, probes=self._probes))
         return found
@@ -678,6 +681,8 @@ class RobinHoodMap(BaseMap):
         return True
 
     def _traced_remove_slot(self, i: int, tombstone: bool, tr: TraceSink) -> None:
+        from engine.tracing.steps import BackshiftEvent, RemoveEvent, TombstoneEvent
+
         key = self._keys[i]
         if tombstone:
             tr.append(TombstoneEvent(table=self.kind, key=key, slot=i, dib=self._dibs[i]))

@@ -22,20 +22,22 @@ from typing import Any
 
 from engine.jsonsafe import encode_key, encode_value
 from engine.tracing.events import (
-    BackshiftEvent,
     CompactEvent,
+    GuardrailEvent,
+    MigrateEvent,
+    ResizeEvent,
+    TraceEvent,
+)
+from engine.tracing.steps import (
+    BackshiftEvent,
     CompareEvent,
     DisplaceEvent,
-    GuardrailEvent,
     HashEvent,
-    MigrateEvent,
     PlaceEvent,
     ProbeEvent,
     RemoveEvent,
-    ResizeEvent,
     ResultEvent,
     TombstoneEvent,
-    TraceEvent,
 )
 from explorer.model.narration import narrate
 from explorer.model.operations import Operation

@@ -7,20 +7,22 @@ the engine's own one-line ``describe()`` carries the exact numbers.
 from __future__ import annotations
 
 from engine.tracing.events import (
-    BackshiftEvent,
     CompactEvent,
+    GuardrailEvent,
+    MigrateEvent,
+    ResizeEvent,
+    TraceEvent,
+)
+from engine.tracing.steps import (
+    BackshiftEvent,
     CompareEvent,
     DisplaceEvent,
-    GuardrailEvent,
     HashEvent,
-    MigrateEvent,
     PlaceEvent,
     ProbeEvent,
     RemoveEvent,
-    ResizeEvent,
     ResultEvent,
     TombstoneEvent,
-    TraceEvent,
 )
 from explorer.model.operations import Operation
 

@@ -10,20 +10,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.tracing.events import (
-    BackshiftEvent,
     CompactEvent,
+    GuardrailEvent,
+    MigrateEvent,
+    ResizeEvent,
+    TraceEvent,
+)
+from engine.tracing.steps import (
+    BackshiftEvent,
     CompareEvent,
     DisplaceEvent,
-    GuardrailEvent,
     HashEvent,
-    MigrateEvent,
     PlaceEvent,
     ProbeEvent,
     RemoveEvent,
-    ResizeEvent,
     ResultEvent,
     TombstoneEvent,
-    TraceEvent,
 )
 
 __all__ = ["PSEUDOCODE", "Pseudocode", "pseudocode_for"]
