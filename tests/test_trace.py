@@ -261,6 +261,7 @@ def test_event_kinds_name_every_event_class_in_order() -> None:
 def test_step_events_are_the_same_classes_from_every_name() -> None:
     from engine.tracing import events, steps
 
+    assert set(steps.__all__) == events._STEP_EVENTS  # the names events answers for
     for name in steps.__all__:
         assert getattr(events, name) is getattr(steps, name) is getattr(engine, name)
         assert name in events.__all__
