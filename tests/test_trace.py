@@ -267,6 +267,10 @@ def test_step_events_are_the_same_classes_from_every_name() -> None:
         assert name in events.__all__
     with pytest.raises(AttributeError, match="NoSuchEvent"):
         events.NoSuchEvent  # noqa: B018
+    for name in steps.__all__:  # what the maps' traced code reaches them through
+        assert getattr(events.STEPS, name) is getattr(steps, name)
+    with pytest.raises(AttributeError, match="NoSuchEvent"):
+        events.STEPS.NoSuchEvent  # noqa: B018
 
 
 def test_bytes_keys_encode_in_event_dicts() -> None:

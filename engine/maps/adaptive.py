@@ -43,7 +43,7 @@ from engine.maps.hashing import HashSpec
 from engine.maps.options import AdaptiveSpec, adaptive_options, spec_dict
 from engine.maps.robinhood import TOMBSTONE, RobinHoodMap, _power_of_two_at_least
 from engine.maps.stats import hist_add
-from engine.tracing.events import GuardrailEvent, MigrateEvent, TraceSink
+from engine.tracing.events import STEPS, GuardrailEvent, MigrateEvent, TraceSink
 
 if TYPE_CHECKING:
     from engine.maps.option_models import AdaptiveOptions
@@ -394,11 +394,9 @@ class AdaptiveMap(BaseMap):
             self._get_misses += 1
         self._migrate_batch()
         if tr is not None:
-            from engine.tracing.steps import ResultEvent
-
             found = value is not MISSING
             tr.append(
-                ResultEvent(
+                STEPS.ResultEvent(
                     table=self.kind,
                     op="get",
                     key=key,
@@ -424,9 +422,9 @@ class AdaptiveMap(BaseMap):
         self._record(self._hist_put, probes)
         self._migrate_batch()
         if tr is not None:
-            from engine.tracing.steps import ResultEvent
-
-            tr.append(ResultEvent(table=self.kind, op="put", key=key, found=updated, probes=probes))
+            tr.append(
+                STEPS.ResultEvent(table=self.kind, op="put", key=key, found=updated, probes=probes)
+            )
 
     def _migrating_delete(self, key: Any) -> bool:
         mig = self._migration
@@ -443,9 +441,9 @@ class AdaptiveMap(BaseMap):
             self._del_misses += 1
         self._migrate_batch()
         if tr is not None:
-            from engine.tracing.steps import ResultEvent
-
-            tr.append(ResultEvent(table=self.kind, op="del", key=key, found=found, probes=probes))
+            tr.append(
+                STEPS.ResultEvent(table=self.kind, op="del", key=key, found=found, probes=probes)
+            )
         return found
 
     @staticmethod

@@ -40,7 +40,7 @@ from engine.maps.kernels import chaining_rows, find_in_bucket
 from engine.maps.options import chaining_options
 from engine.maps.robinhood import _power_of_two_at_least
 from engine.maps.stats import hist_add, hist_pairs
-from engine.tracing.events import ResizeEvent, TraceEvent, TraceSink
+from engine.tracing.events import STEPS, ResizeEvent, TraceEvent, TraceSink
 
 __all__ = ["ChainingMap"]
 
@@ -406,9 +406,7 @@ class ChainingMap(BaseMap):
 
     # ------------------------------------------------------------------ traced twins
     def _hash_event(self, key: Any, h: int) -> TraceEvent:
-        from engine.tracing.steps import HashEvent
-
-        return HashEvent(
+        return STEPS.HashEvent(
             table=self.kind,
             key=key,
             hash=h,
@@ -422,14 +420,12 @@ class ChainingMap(BaseMap):
         """Traced twin of the lookup: walks the key's cell, one probe and one comparison
         per entry; returns (bucket, index of the key in the bucket's list or -1) and sets
         the probe count (the hit's position in its chain is ``probes - 1``)."""
-        from engine.tracing.steps import CompareEvent, ProbeEvent
-
         bucket, group = h & self._mask, h >> self._gshift
         chain = self._buckets[bucket] or []
         cell = [i for i in range(0, len(chain), 3) if chain[i + 2] == group]
         if not cell:
             tr.append(
-                ProbeEvent(
+                STEPS.ProbeEvent(
                     table=self.kind,
                     distance=0,
                     state="empty",
@@ -440,7 +436,7 @@ class ChainingMap(BaseMap):
             )
         for j, i in enumerate(cell):
             tr.append(
-                ProbeEvent(
+                STEPS.ProbeEvent(
                     table=self.kind,
                     distance=j,
                     state="entry",
@@ -452,7 +448,7 @@ class ChainingMap(BaseMap):
             k = chain[i]
             equal = k is key or k == key
             tr.append(
-                CompareEvent(
+                STEPS.CompareEvent(
                     table=self.kind,
                     key=key,
                     other=k,
@@ -475,12 +471,10 @@ class ChainingMap(BaseMap):
         return MISSING if i < 0 else self._buckets[b][i + 1]  # type: ignore[index]
 
     def _traced_lookup(self, key: Any, tr: TraceSink) -> Any:
-        from engine.tracing.steps import ResultEvent
-
         value = self._traced_lookup_hashed(key, self._hashfn(key), tr)
         found = value is not MISSING
         tr.append(
-            ResultEvent(
+            STEPS.ResultEvent(
                 table=self.kind,
                 op="get",
                 key=key,
@@ -492,11 +486,11 @@ class ChainingMap(BaseMap):
         return value
 
     def _traced_assign(self, key: Any, value: Any, tr: TraceSink) -> bool:
-        from engine.tracing.steps import ResultEvent
-
         inserted = self._traced_assign_hashed(key, self._hashfn(key), value, tr)
         tr.append(
-            ResultEvent(table=self.kind, op="put", key=key, found=not inserted, probes=self._probes)
+            STEPS.ResultEvent(
+                table=self.kind, op="put", key=key, found=not inserted, probes=self._probes
+            )
         )
         return inserted
 
@@ -522,9 +516,7 @@ class ChainingMap(BaseMap):
     def _place_event(
         self, key: Any, value: Any, h: int, position: int, replaced: bool
     ) -> TraceEvent:
-        from engine.tracing.steps import PlaceEvent
-
-        return PlaceEvent(
+        return STEPS.PlaceEvent(
             table=self.kind,
             key=key,
             value=value,
@@ -535,22 +527,20 @@ class ChainingMap(BaseMap):
         )
 
     def _traced_discard(self, key: Any, tr: TraceSink) -> bool:
-        from engine.tracing.steps import ResultEvent
-
         found = self._traced_discard_hashed(key, self._hashfn(key), tr)
-        tr.append(ResultEvent(table=self.kind, op="del", key=key, found=found, probes=self._probes))
+        tr.append(
+            STEPS.ResultEvent(table=self.kind, op="del", key=key, found=found, probes=self._probes)
+        )
         return found
 
     def _traced_discard_hashed(self, key: Any, h: int, tr: TraceSink) -> bool:
         """Traced twin of :meth:`_discard` (also used by the adaptive map)."""
-        from engine.tracing.steps import RemoveEvent
-
         tr.append(self._hash_event(key, h))
         b, i = self._traced_position(key, h, tr)
         if i < 0:
             return False
         tr.append(
-            RemoveEvent(
+            STEPS.RemoveEvent(
                 table=self.kind,
                 key=key,
                 bucket=b,

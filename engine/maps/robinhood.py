@@ -31,7 +31,7 @@ from engine.maps.hashing import HashSpec, crc32_hash
 from engine.maps.kernels import robinhood_rows
 from engine.maps.options import robinhood_options
 from engine.maps.stats import hist_add
-from engine.tracing.events import CompactEvent, ResizeEvent, TraceEvent, TraceSink
+from engine.tracing.events import STEPS, CompactEvent, ResizeEvent, TraceEvent, TraceSink
 
 __all__ = ["TOMBSTONE", "RobinHoodMap"]
 
@@ -470,10 +470,8 @@ class RobinHoodMap(BaseMap):
         return "tombstone" if self._keys[i] is TOMBSTONE else "occupied"
 
     def _probe_event(self, i: int, d: int) -> TraceEvent:
-        from engine.tracing.steps import ProbeEvent
-
         rd = self._dibs[i]
-        return ProbeEvent(
+        return STEPS.ProbeEvent(
             table=self.kind,
             distance=d,
             state=self._slot_state(i),
@@ -482,16 +480,12 @@ class RobinHoodMap(BaseMap):
         )
 
     def _hash_event(self, key: Any, h: int) -> TraceEvent:
-        from engine.tracing.steps import HashEvent
-
-        return HashEvent(
+        return STEPS.HashEvent(
             table=self.kind, key=key, hash=h, capacity=self._mask + 1, index=h & self._mask
         )
 
     def _traced_find(self, key: Any, h: int, tr: TraceSink) -> tuple[int, int, int]:
         """Traced lookup walk. Returns (slot or -1, stop slot, stop distance)."""
-        from engine.tracing.steps import CompareEvent
-
         mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys
         i = h & mask
         d = 0
@@ -503,7 +497,7 @@ class RobinHoodMap(BaseMap):
             if keys[i] is not TOMBSTONE:
                 equal = hashes[i] == h and (keys[i] is key or keys[i] == key)
                 tr.append(
-                    CompareEvent(table=self.kind, key=key, other=keys[i], equal=equal, slot=i)
+                    STEPS.CompareEvent(table=self.kind, key=key, other=keys[i], equal=equal, slot=i)
                 )
                 if equal:
                     self._probes = d + 1
@@ -518,12 +512,10 @@ class RobinHoodMap(BaseMap):
         return MISSING if slot < 0 else self._vals[slot]
 
     def _traced_lookup(self, key: Any, tr: TraceSink) -> Any:
-        from engine.tracing.steps import ResultEvent
-
         value = self._traced_lookup_hashed(key, self._hashfn(key), tr)
         found = value is not MISSING
         tr.append(
-            ResultEvent(
+            STEPS.ResultEvent(
                 table=self.kind,
                 op="get",
                 key=key,
@@ -535,18 +527,16 @@ class RobinHoodMap(BaseMap):
         return value
 
     def _traced_assign(self, key: Any, value: Any, tr: TraceSink) -> bool:
-        from engine.tracing.steps import ResultEvent
-
         inserted = self._traced_assign_hashed(key, self._hashfn(key), value, tr)
         tr.append(
-            ResultEvent(table=self.kind, op="put", key=key, found=not inserted, probes=self._probes)
+            STEPS.ResultEvent(
+                table=self.kind, op="put", key=key, found=not inserted, probes=self._probes
+            )
         )
         return inserted
 
     def _traced_assign_hashed(self, key: Any, h: int, value: Any, tr: TraceSink) -> bool:
         """The traced twin of :meth:`_assign` (also used by the adaptive map)."""
-        from engine.tracing.steps import CompareEvent, PlaceEvent
-
         tr.append(self._hash_event(key, h))
         mask, dibs, hashes, keys = self._mask, self._dibs, self._hashes, self._keys
         i = h & mask
@@ -560,13 +550,13 @@ class RobinHoodMap(BaseMap):
             if keys[i] is not TOMBSTONE:
                 equal = hashes[i] == h and (keys[i] is key or keys[i] == key)
                 tr.append(
-                    CompareEvent(table=self.kind, key=key, other=keys[i], equal=equal, slot=i)
+                    STEPS.CompareEvent(table=self.kind, key=key, other=keys[i], equal=equal, slot=i)
                 )
                 if equal:
                     self._vals[i] = value
                     self._probes = d + 1
                     tr.append(
-                        PlaceEvent(
+                        STEPS.PlaceEvent(
                             table=self.kind, key=key, value=value, replaced=True, slot=i, dib=d
                         )
                     )
@@ -583,7 +573,7 @@ class RobinHoodMap(BaseMap):
             self._tombstones -= 1
             self._dib_sum += dibs[reuse]  # the slot keeps its DIB: the maximum stands
             tr.append(
-                PlaceEvent(
+                STEPS.PlaceEvent(
                     table=self.kind,
                     key=key,
                     value=value,
@@ -604,8 +594,6 @@ class RobinHoodMap(BaseMap):
     def _traced_place_from(
         self, i: int, d: int, key: Any, h: int, value: Any, tr: TraceSink, first_seen: bool
     ) -> None:
-        from engine.tracing.steps import DisplaceEvent, PlaceEvent
-
         mask, dibs, hashes, keys, vals = (
             self._mask,
             self._dibs,
@@ -632,7 +620,7 @@ class RobinHoodMap(BaseMap):
                     self._dib_sum += d
                     self._slot_dib_set(d)
                     tr.append(
-                        PlaceEvent(
+                        STEPS.PlaceEvent(
                             table=self.kind,
                             key=key,
                             value=value,
@@ -643,7 +631,7 @@ class RobinHoodMap(BaseMap):
                     )
                     return
                 tr.append(
-                    DisplaceEvent(
+                    STEPS.DisplaceEvent(
                         table=self.kind,
                         slot=i,
                         incoming=key,
@@ -665,10 +653,10 @@ class RobinHoodMap(BaseMap):
             i = (i + 1) & mask
 
     def _traced_discard(self, key: Any, tr: TraceSink) -> bool:
-        from engine.tracing.steps import ResultEvent
-
         found = self._traced_discard_hashed(key, self._hashfn(key), tr)
-        tr.append(ResultEvent(table=self.kind, op="del", key=key, found=found, probes=self._probes))
+        tr.append(
+            STEPS.ResultEvent(table=self.kind, op="del", key=key, found=found, probes=self._probes)
+        )
         return found
 
     def _traced_discard_hashed(self, key: Any, h: int, tr: TraceSink) -> bool:
@@ -681,19 +669,17 @@ class RobinHoodMap(BaseMap):
         return True
 
     def _traced_remove_slot(self, i: int, tombstone: bool, tr: TraceSink) -> None:
-        from engine.tracing.steps import BackshiftEvent, RemoveEvent, TombstoneEvent
-
         key = self._keys[i]
         if tombstone:
-            tr.append(TombstoneEvent(table=self.kind, key=key, slot=i, dib=self._dibs[i]))
+            tr.append(STEPS.TombstoneEvent(table=self.kind, key=key, slot=i, dib=self._dibs[i]))
         else:
-            tr.append(RemoveEvent(table=self.kind, key=key, slot=i))
+            tr.append(STEPS.RemoveEvent(table=self.kind, key=key, slot=i))
             mask, dibs, keys = self._mask, self._dibs, self._keys
             prev = i
             j = (i + 1) & mask
             while dibs[j] > 0:
                 tr.append(
-                    BackshiftEvent(
+                    STEPS.BackshiftEvent(
                         table=self.kind, key=keys[j], from_slot=j, to_slot=prev, dib=dibs[j] - 1
                     )
                 )

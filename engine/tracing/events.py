@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EVENT_KINDS",
+    "STEPS",
     "BackshiftEvent",
     "CompactEvent",
     "CompareEvent",
@@ -211,10 +212,30 @@ _STEP_EVENTS: frozenset[str] = frozenset(
 )
 
 
+class _StepEvents:
+    """The step event classes as attributes, loaded from :mod:`.steps` when the first is
+    asked for and then kept: the maps' traced code reaches them through :data:`STEPS`,
+    so a program that never traces never loads them, and a traced operation pays one
+    attribute lookup an event (a function-level import costs about a microsecond)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in _STEP_EVENTS:
+            raise AttributeError(f"no step event {name!r}")
+        from engine.tracing import steps
+
+        for each in _STEP_EVENTS:
+            setattr(self, each, getattr(steps, each))
+        return getattr(steps, name)
+
+
+if TYPE_CHECKING:
+    from engine.tracing import steps as STEPS
+else:
+    STEPS = _StepEvents()
+
+
 def __getattr__(name: str) -> Any:
     """The step events, still importable from here: :mod:`.steps` loads on first use."""
     if name in _STEP_EVENTS:
-        from engine.tracing import steps
-
-        return getattr(steps, name)
+        return getattr(STEPS, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
