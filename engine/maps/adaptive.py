@@ -217,7 +217,7 @@ class AdaptiveMap(BaseMap):
     def _checked_after_write(self) -> None:
         """Check guardrails after a write; in a trace, keep the result event last."""
         tr = self._tracer
-        if tr is None or not tr or tr[-1].kind != "result":
+        if tr is None or not tr or not isinstance(tr[-1], STEPS.ResultEvent):
             self._check_guardrails()
             return
         result = tr.pop()
