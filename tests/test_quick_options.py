@@ -9,7 +9,6 @@ import math
 import os
 import subprocess
 import sys
-from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from engine.maps.options import (
     robinhood_options,
     spec_dict,
 )
+from engine.records import asdict, fields
 from engine.settings import defaults
 from engine.settings.models import Settings
 
@@ -91,7 +91,7 @@ CASES: list[tuple[Any, Any, Any]] = [
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_checked_options_match_the_model(spec: Any, model: Any, check: Any, data: Any) -> None:
-    names = [name for name in spec.__dataclass_fields__ if name != "guardrails"]
+    names = [name for name in (f.name for f in fields(spec)) if name != "guardrails"]
     names += ["unknown", "guardrails"] if spec is AdaptiveSpec else ["unknown"]
     chosen = data.draw(st.lists(st.sampled_from(names), unique=True, max_size=4))
     options = {name: data.draw(odd_values) for name in chosen}
@@ -141,7 +141,7 @@ def test_every_bound_matches_the_model(spec: Any, model: Any) -> None:
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_checked_guardrails_match_the_model(data: Any) -> None:
-    names = [*GuardrailSpec.__dataclass_fields__, "unknown"]
+    names = [*(f.name for f in fields(GuardrailSpec)), "unknown"]
     chosen = data.draw(st.lists(st.sampled_from(names), unique=True, max_size=4))
     values = {name: data.draw(odd_values) for name in chosen}
     expected = _model_or_error(lambda: GuardrailConfig(**values))

@@ -23,8 +23,14 @@ from engine.cli import app
 ROOT = Path(__file__).resolve().parent.parent
 
 #: Never loaded by a plain ``run-csv``: the metrics endpoint's stack, pydantic and the
-#: settings models, the snapshot format, and standard modules only flags need.
+#: settings models, the snapshot format, and standard modules only flags need
+#: (``dataclasses`` loads ``inspect``, ``ast`` and ``dis``: the records of
+#: :mod:`engine.records` are what the common path uses instead).
 HEAVY = (
+    "dataclasses",
+    "inspect",
+    "ast",
+    "dis",
     "uvicorn",
     "starlette",
     "anyio",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -26,7 +25,6 @@ __all__ = ["Context", "SubParsers"]
 SubParsers: TypeAlias = "argparse._SubParsersAction[Any]"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class Context(FrozenRecord):
     """``loaded`` holds the validated settings, or None when nothing overrides a default
     (no ``--config``, no ``ADHASH_*`` variable): then the hot paths read

@@ -26,7 +26,6 @@ cost of migrating and stops ping-pong on workloads that hurt both backends.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.errors import InvariantError
@@ -43,6 +42,7 @@ from engine.maps.hashing import HashSpec
 from engine.maps.options import AdaptiveSpec, adaptive_options, spec_dict
 from engine.maps.robinhood import TOMBSTONE, RobinHoodMap, _power_of_two_at_least
 from engine.maps.stats import hist_add
+from engine.records import replace
 from engine.tracing.events import STEPS, GuardrailEvent, MigrateEvent, TraceSink
 
 if TYPE_CHECKING:
@@ -53,19 +53,34 @@ __all__ = ["AdaptiveMap", "Migration"]
 _SCAN_FACTOR = 4  # positions visited per operation, per entry of batch
 
 
-@dataclass
 class Migration:
-    """An in-flight migration: the two tables, the cursor and the progress."""
+    """An in-flight migration: the two tables, the cursor and the progress.
 
-    source: BaseMap
-    target: BaseMap
-    reason: str
-    started_op: int
-    total: int
-    cursor: int = 0
-    moved: int = 0
-    batches: int = 0
-    history_entry: dict[str, Any] = field(default_factory=dict)
+    A plain class, so that the compiled build makes it native (its fields are read at
+    every migrating operation)."""
+
+    def __init__(
+        self,
+        *,
+        source: BaseMap,
+        target: BaseMap,
+        reason: str,
+        started_op: int,
+        total: int,
+        cursor: int = 0,
+        moved: int = 0,
+        batches: int = 0,
+        history_entry: dict[str, Any] | None = None,
+    ) -> None:
+        self.source = source
+        self.target = target
+        self.reason = reason
+        self.started_op = started_op
+        self.total = total
+        self.cursor = cursor
+        self.moved = moved
+        self.batches = batches
+        self.history_entry: dict[str, Any] = {} if history_entry is None else history_entry
 
     @property
     def positions(self) -> int:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from engine.records import Record, interpreted
@@ -149,7 +148,6 @@ def guard_hook(guard: WriteGuard) -> OnWrite:
 
 
 @interpreted
-@dataclass(slots=True, eq=False, repr=False)
 class RowBatch(Record):
     """Rows to apply and what applying them counted (see the module docstring).
 

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from zlib import crc32
 
@@ -246,7 +245,6 @@ def keyed_hash(seed: bytes) -> HashFunction:
 
 
 @interpreted
-@dataclass(frozen=True, eq=False, repr=False)
 class HashSpec(FrozenRecord):
     """Which hash function a map uses, and its seed: part of the map's state.
 

@@ -14,10 +14,9 @@ to the same values and the records' defaults to the models'.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Final, TypeVar
 
-from engine.records import FrozenRecord
+from engine.records import FrozenRecord, asdict, field, fields
 
 __all__ = [
     "AdaptiveSpec",
@@ -37,8 +36,7 @@ _Spec = TypeVar("_Spec")
 _INF: Final = float("inf")
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class GuardrailSpec(FrozenRecord):
+class GuardrailSpec(FrozenRecord, slots=True):
     """The fields of :class:`engine.maps.option_models.GuardrailConfig`, checked."""
 
     chaining_load_factor: float = 0.8
@@ -53,8 +51,7 @@ class GuardrailSpec(FrozenRecord):
     cooldown_backoff: float = 2.0
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class ChainingSpec(FrozenRecord):
+class ChainingSpec(FrozenRecord, slots=True):
     """The fields of :class:`engine.maps.option_models.ChainingOptions`, checked."""
 
     hash: str = "crc32"
@@ -64,8 +61,7 @@ class ChainingSpec(FrozenRecord):
     groups: int = 4
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class RobinHoodSpec(FrozenRecord):
+class RobinHoodSpec(FrozenRecord, slots=True):
     """The fields of :class:`engine.maps.option_models.RobinHoodOptions`, checked."""
 
     hash: str = "crc32"
@@ -75,8 +71,7 @@ class RobinHoodSpec(FrozenRecord):
     deletion: str = "backshift"
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class AdaptiveSpec(FrozenRecord):
+class AdaptiveSpec(FrozenRecord, slots=True):
     """The fields of :class:`engine.maps.option_models.AdaptiveOptions`, checked."""
 
     hash: str = "crc32"

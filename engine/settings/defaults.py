@@ -11,7 +11,6 @@ hold these values to ``Settings()`` field for field.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from engine.errors import BadInputError
@@ -52,19 +51,16 @@ MODES: dict[str, Backend] = {
 BACKEND: Final[Backend] = "adaptive"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class DefaultHashing(FrozenRecord):
     function: str = "crc32"
     seed: str | int | None = None
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class DefaultSampling(FrozenRecord):
     latency_sample_k: int = 1000
     latency_sample_every: int = 128
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class DefaultLimits(FrozenRecord):
     csv_max_rows: int = DEFAULT_MAX_ROWS
     csv_max_bytes: int = DEFAULT_MAX_BYTES

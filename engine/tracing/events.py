@@ -14,11 +14,10 @@ Location fields: open addressing uses ``slot``; chaining uses ``bucket``, ``grou
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from engine.jsonsafe import encode_key, encode_value
-from engine.records import FrozenRecord
+from engine.records import FrozenRecord, field, fields
 
 if TYPE_CHECKING:
     from engine.tracing.steps import (
@@ -56,8 +55,7 @@ __all__ = [
 _KEY_FIELDS = frozenset({"key", "other", "incoming", "evicted"})
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class TraceEvent(FrozenRecord):
+class TraceEvent(FrozenRecord, kw_only=True, slots=True):
     """Base of all events."""
 
     kind: ClassVar[str] = "event"
@@ -101,8 +99,7 @@ class TraceSink(Protocol):
     def __len__(self) -> int: ...
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class ResizeEvent(TraceEvent):
+class ResizeEvent(TraceEvent, kw_only=True, slots=True):
     """The table was rebuilt with ``new_capacity`` (all entries re-placed)."""
 
     kind: ClassVar[str] = "resize"
@@ -118,8 +115,7 @@ class ResizeEvent(TraceEvent):
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class CompactEvent(TraceEvent):
+class CompactEvent(TraceEvent, kw_only=True, slots=True):
     """Tombstones were purged by rebuilding the table."""
 
     kind: ClassVar[str] = "compact"
@@ -130,8 +126,7 @@ class CompactEvent(TraceEvent):
         return f"compact: {self.tombstones_removed} tombstones removed (capacity {self.capacity})"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class MigrateEvent(TraceEvent):
+class MigrateEvent(TraceEvent, kw_only=True, slots=True):
     """Adaptive migration: ``phase`` is start, batch or end. ``moved`` counts this batch,
     which scanned source positions ``start`` to ``cursor - 1`` for at most ``batch``."""
 
@@ -164,8 +159,7 @@ class MigrateEvent(TraceEvent):
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class GuardrailEvent(TraceEvent):
+class GuardrailEvent(TraceEvent, kw_only=True, slots=True):
     """An adaptive guardrail tripped: ``metric`` exceeded ``threshold``."""
 
     kind: ClassVar[str] = "guardrail"

@@ -11,7 +11,6 @@ uses ``bucket``, ``group`` and ``position`` (index within the group's chain).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from engine.tracing.events import TraceEvent
@@ -35,8 +34,7 @@ def _where(slot: int | None, bucket: int | None, group: int | None, position: in
     return f"bucket {bucket}, group {group}, position {position}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class HashEvent(TraceEvent):
+class HashEvent(TraceEvent, kw_only=True, slots=True):
     """The key was hashed and its home position computed: ``index = hash & (capacity - 1)``."""
 
     kind: ClassVar[str] = "hash"
@@ -56,8 +54,7 @@ class HashEvent(TraceEvent):
         return text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class ProbeEvent(TraceEvent):
+class ProbeEvent(TraceEvent, kw_only=True, slots=True):
     """A position was inspected. ``state``: empty, occupied, tombstone (slots) or entry."""
 
     kind: ClassVar[str] = "probe"
@@ -77,8 +74,7 @@ class ProbeEvent(TraceEvent):
         return text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class CompareEvent(TraceEvent):
+class CompareEvent(TraceEvent, kw_only=True, slots=True):
     """The searched key was compared with a resident key."""
 
     kind: ClassVar[str] = "compare"
@@ -95,8 +91,7 @@ class CompareEvent(TraceEvent):
         return f"compare {self.key!r} with {self.other!r}: {verdict}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class DisplaceEvent(TraceEvent):
+class DisplaceEvent(TraceEvent, kw_only=True, slots=True):
     """Robin Hood swap: the incoming entry is farther from home than the resident, so it
     takes the slot and the resident (the richer one) moves on."""
 
@@ -115,8 +110,7 @@ class DisplaceEvent(TraceEvent):
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class PlaceEvent(TraceEvent):
+class PlaceEvent(TraceEvent, kw_only=True, slots=True):
     """An entry was stored (``replaced``: an existing key's value was overwritten)."""
 
     kind: ClassVar[str] = "place"
@@ -142,8 +136,7 @@ class PlaceEvent(TraceEvent):
         return text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class RemoveEvent(TraceEvent):
+class RemoveEvent(TraceEvent, kw_only=True, slots=True):
     """An entry was unlinked (chaining) or emptied before a backward shift (Robin Hood)."""
 
     kind: ClassVar[str] = "remove"
@@ -159,8 +152,7 @@ class RemoveEvent(TraceEvent):
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class TombstoneEvent(TraceEvent):
+class TombstoneEvent(TraceEvent, kw_only=True, slots=True):
     """A deleted slot was marked as a tombstone, keeping its distance so probes pass it."""
 
     kind: ClassVar[str] = "tombstone"
@@ -172,8 +164,7 @@ class TombstoneEvent(TraceEvent):
         return f"mark slot {self.slot} as a tombstone (was {self.key!r})"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class BackshiftEvent(TraceEvent):
+class BackshiftEvent(TraceEvent, kw_only=True, slots=True):
     """Backward-shift deletion moved an entry one slot closer to its home."""
 
     kind: ClassVar[str] = "backshift"
@@ -189,8 +180,7 @@ class BackshiftEvent(TraceEvent):
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class ResultEvent(TraceEvent):
+class ResultEvent(TraceEvent, kw_only=True, slots=True):
     """The operation finished. ``probes``: positions inspected in total."""
 
     kind: ClassVar[str] = "result"

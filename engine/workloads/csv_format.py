@@ -18,11 +18,10 @@ import os
 import stat
 import sys
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
 from typing import IO, Final
 
 from engine.errors import BadInputError, IOFailureError, PolicyError
-from engine.records import FrozenRecord, Record
+from engine.records import FrozenRecord, Record, field
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -61,7 +60,6 @@ class WorkloadError(BadInputError):
         self.reason = reason
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class CsvLimits(FrozenRecord):
     """Guardrails read before and while streaming; 0 disables one."""
 
@@ -69,7 +67,6 @@ class CsvLimits(FrozenRecord):
     max_bytes: int = DEFAULT_MAX_BYTES
 
 
-@dataclass(eq=False, repr=False)
 class WorkloadSummary(Record):
     """What a validation pass counted."""
 

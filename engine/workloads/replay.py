@@ -21,12 +21,11 @@ import csv
 import gc
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from engine.maps.base import BaseMap
 from engine.maps.batch import RowBatch
-from engine.records import FrozenRecord, Record
+from engine.records import FrozenRecord, Record, field
 from engine.workloads.csv_format import OPS, WorkloadFile
 from engine.workloads.latency import Reservoir
 
@@ -35,7 +34,6 @@ __all__ = ["ReplayOptions", "ReplayResult", "replay"]
 _CLOCK_EVERY = 1024  # rows between looks at the clock (compaction interval, ticks)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class ReplayOptions(FrozenRecord):
     """How to replay: latency sampling, proactive compaction and progress ticks."""
 
@@ -48,7 +46,6 @@ class ReplayOptions(FrozenRecord):
     on_latency: Callable[[str, float], None] | None = None
 
 
-@dataclass(eq=False, repr=False)
 class ReplayProgress(Record):
     """Counters while a replay runs (handed to ticks)."""
 
@@ -60,7 +57,6 @@ class ReplayProgress(Record):
     final: bool = False
 
 
-@dataclass(eq=False, repr=False)
 class ReplayResult(Record):
     """What a replay did."""
 
