@@ -1,6 +1,7 @@
-"""The chaining map's storage: one flat list per bucket, ``[key, value, group, ...]``, its
-cells' chains one after another in group order, made by a bucket's first entry and dropped
-with its last; growth in place; the snapshot encoding read back into it.
+"""The chaining map's storage: one flat tuple per bucket, ``(key, value, group, ...)``, its
+cells' chains one after another in group order, made by a bucket's first entry, replaced
+at each change and dropped with its last; growth in place; the snapshot encoding read
+back into it.
 
 Behaviour is held elsewhere (the dict model in test_stateful, the kernels against single
 operations in test_batch_kernels, rebuilds in test_rebuild); this file holds the layout of
@@ -37,7 +38,10 @@ def test_buckets_are_made_by_their_first_entry_and_dropped_with_their_last() -> 
     assert m._buckets == [None] * 8, "an empty table holds no lists, one slot per bucket"
     m["a"] = 1
     b = m._hashfn("a") & m._mask
-    assert m._buckets[b] == ["a", 1, _group(m, "a")]
+    assert m._buckets[b] == ("a", 1, _group(m, "a"))
+    first = m._buckets[b]
+    m["a"] = 2  # a new tuple: the old one, which a copy may share, is left as it was
+    assert m._buckets[b] == ("a", 2, _group(m, "a")) and first == ("a", 1, _group(m, "a"))
     assert sum(chain is not None for chain in m._buckets) == 1
     del m["a"]
     assert m._buckets == [None] * 8
@@ -52,12 +56,12 @@ def test_a_bucket_lists_its_cells_in_group_order_each_chain_in_insertion_order()
     chain = m._buckets[0]
     assert chain is not None and len(chain) == 3 * len(keys)
     groups = chain[2::3]
-    assert groups == sorted(groups) and len(set(groups)) == 4
+    assert list(groups) == sorted(groups) and len(set(groups)) == 4
     for g in range(4):  # each cell's keys in the order they were inserted
         assert [k for k in chain[0::3] if _group(m, k) == g] == [
             k for k in keys if _group(m, k) == g
         ]
-    assert chain[1::3] == [int(k[1:]) for k in chain[0::3]]
+    assert list(chain[1::3]) == [int(k[1:]) for k in chain[0::3]]
     m.check_invariants()
 
 

@@ -177,30 +177,39 @@ def _used_buckets(m: ChainingMap) -> list[int]:
     return [b for b, chain in enumerate(m._buckets) if chain]
 
 
+def _edited(m: ChainingMap, b: int) -> list[Any]:
+    """Bucket ``b``'s entries as a list to change; :func:`_store` puts it back."""
+    return list(m._buckets[b] or ())
+
+
+def _store(m: ChainingMap, b: int, chain: list[Any]) -> None:
+    m._buckets[b] = tuple(chain) if chain else None
+
+
 def test_chaining_entry_in_wrong_bucket() -> None:
     """An entry (key, value, group) moved into another bucket, its group kept."""
     m = _chaining()
     src = _used_buckets(m)[0]
     dst = (src + 1) % m.capacity
-    chain = m._buckets[src]
+    chain = _edited(m, src)
     entry = chain[-3:]
     del chain[-3:]
-    if not chain:
-        m._buckets[src] = None
-    target = m._buckets[dst]
-    if target is None:
-        m._buckets[dst] = entry
-    else:  # behind the entries of its group and lower ones, so groups stay in order
-        at = next((i for i in range(0, len(target), 3) if target[i + 2] > entry[2]), len(target))
-        target[at:at] = entry
+    _store(m, src, chain)
+    target = _edited(m, dst)
+    # behind the entries of its group and lower ones, so groups stay in order
+    at = next((i for i in range(0, len(target), 3) if target[i + 2] > entry[2]), len(target))
+    target[at:at] = entry
+    _store(m, dst, target)
     assert_broken(m, "entry-in-bucket")
 
 
 def test_chaining_duplicate_key() -> None:
     """The same key twice in its (correct) chain."""
     m = _chaining()
-    chain = m._buckets[_used_buckets(m)[0]]
+    b = _used_buckets(m)[0]
+    chain = _edited(m, b)
     chain[3:3] = [chain[0], "dup", chain[2]]
+    _store(m, b, chain)
     assert_broken(m, "unique-keys")
 
 
@@ -215,9 +224,11 @@ def test_chaining_wrong_group() -> None:
     """A stored group (the hash's top bits kept with each entry, so the cell it sits in)
     that is not the key's: the entry is in the wrong cell of its bucket."""
     m = _chaining()
-    chain = m._buckets[_used_buckets(m)[0]]
+    b = _used_buckets(m)[0]
+    chain = _edited(m, b)
     chain[2] = (chain[2] + 1) % m.groups
     chain[2::3] = sorted(chain[2::3])  # still in order: only the group itself is wrong
+    _store(m, b, chain)
     assert_broken(m, "entry-in-bucket")
 
 
@@ -232,9 +243,19 @@ def test_chaining_stale_hash_in_a_snapshot() -> None:
 
 
 def test_chaining_half_empty_cell() -> None:
-    """A bucket list that does not hold whole (key, value, group) entries."""
+    """A bucket tuple that does not hold whole (key, value, group) entries."""
     m = _chaining()
-    del m._buckets[_used_buckets(m)[0]][-1]
+    b = _used_buckets(m)[0]
+    m._buckets[b] = m._buckets[b][:-1]  # type: ignore[index]
+    assert_broken(m, "cell-shape")
+
+
+def test_chaining_bucket_that_is_a_list() -> None:
+    """A bucket is a tuple, never a list (a copy shares the buckets, so none may change
+    in place)."""
+    m = _chaining()
+    b = _used_buckets(m)[0]
+    m._buckets[b] = list(m._buckets[b])  # type: ignore[arg-type]
     assert_broken(m, "cell-shape")
 
 
@@ -248,16 +269,16 @@ def test_chaining_groups_out_of_order() -> None:
     assert chain is not None and len(set(chain[2::3])) > 1
     entries = [chain[i : i + 3] for i in range(0, len(chain), 3)]
     entries.sort(key=lambda e: -e[2])
-    m._buckets[0] = [x for e in entries for x in e]
+    m._buckets[0] = tuple(x for e in entries for x in e)
     assert_broken(m, "cell-shape")
 
 
 def test_chaining_empty_bucket_list() -> None:
-    """An empty bucket is None, never an empty list."""
+    """An empty bucket is None, never an empty tuple."""
     m = ChainingMap(capacity=16, groups=4)
     m["a"] = 1
     m.check_invariants()
-    m._buckets[next(b for b, chain in enumerate(m._buckets) if chain is None)] = []
+    m._buckets[next(b for b, chain in enumerate(m._buckets) if chain is None)] = ()
     assert_broken(m, "cell-shape")
 
 

@@ -8,19 +8,24 @@ that collide in the low bits, on purpose or by bad luck, still spread over the g
 their bucket, so chains stay short unless keys collide in both. A *cell* is one group of
 one bucket, numbered ``bucket * groups + group``; a lookup scans its key's cell only.
 
-Storage is one list of ``capacity`` buckets, each ``None`` while empty or one flat list
-``[key, value, group, key, value, group, ...]``: the bucket's cells one after another in
-group order, each cell's chain in insertion order. A bucket's list is made by its first
-entry and dropped with its last. Of each hash only the group is kept (a small int, which
-CPython shares); the full hash is recomputed from the key where it is needed (growth,
-:meth:`ChainingMap.layout`, snapshots, the invariant check). A list per bucket rather than
-per cell, and no stored hash, keep the table small: at the default 4 groups and load
+Storage is one list of ``capacity`` buckets, each ``None`` while empty or one flat tuple
+``(key, value, group, key, value, group, ...)``: the bucket's cells one after another in
+group order, each cell's chain in insertion order. A bucket's tuple is made by its first
+entry, replaced by a new one at each change and dropped with its last. A tuple rather
+than a list because a lookup reads it with one memory access fewer (its items are in
+the object itself, a list's in a second block) and it is smaller (64 bytes for one
+entry, against about 90 for a list); a change copies the bucket, which a list's
+insertion or deletion in the middle moves all the same: O(bucket) either way. Of each
+hash only the group is kept (a small int, which CPython shares); the full hash is
+recomputed from the key where it is needed (growth, :meth:`ChainingMap.layout`,
+snapshots, the invariant check). A tuple per bucket rather than per cell, and no stored
+hash, keep the table small: at the default 4 groups and load
 limit 0.75 a table of 100,000 keys has about a million cells, and a pointer per cell
 alone would be 8 MB (12 MB while growing), more than a ``dict`` needs for the whole map.
 
 Expected costs at load factor a (entries per bucket): a hit compares about
 1 + a / (2 * groups) keys, a miss a / groups; insert amortised O(1); growth doubles the
-buckets in place, sending each bucket's entries to itself or to its new twins (a list
+buckets in place, sending each bucket's entries to itself or to its new twins (a tuple
 whose entries all go one way moves whole): O(n) at once, amortised O(1).
 """
 
@@ -45,8 +50,16 @@ from engine.tracing.events import STEPS, ResizeEvent, TraceEvent, TraceSink
 __all__ = ["ChainingMap"]
 
 
-def _count_chains(hist: list[int], chain: list[Any]) -> int:
-    """Add the lengths of the group chains in a bucket's list to ``hist``; returns their
+def _with_value(chain: tuple[Any, ...], j: int, value: Any) -> tuple[Any, ...]:
+    """``chain`` with the value of the entry whose key is at ``j`` replaced (the key
+    object kept, as a ``dict`` keeps its first). O(bucket)."""
+    if len(chain) == 3:
+        return (chain[0], value, chain[2])
+    return (*chain[: j + 1], value, *chain[j + 2 :])
+
+
+def _count_chains(hist: list[int], chain: tuple[Any, ...]) -> int:
+    """Add the lengths of the group chains in a bucket's tuple to ``hist``; returns their
     sum of L(L+1)/2 (the comparisons to find every key). O(bucket)."""
     total = length = 0
     current = -1
@@ -83,7 +96,7 @@ class ChainingMap(BaseMap):
         self._allocate(_power_of_two_at_least(opts.capacity))
 
     def _allocate(self, capacity: int) -> None:
-        self._buckets: list[list[Any] | None] = [None] * capacity
+        self._buckets: list[tuple[Any, ...] | None] = [None] * capacity
         self._mask = capacity - 1
         self._limit = self._limit_for(capacity)
         self._chain_hist: list[int] = [0]  # group chains by length
@@ -195,7 +208,7 @@ class ChainingMap(BaseMap):
             else:
                 j, self._probes = find_in_bucket(chain, key, h >> self._gshift)
             if j >= 0:
-                chain[j + 1] = value
+                self._buckets[b] = _with_value(chain, j, value)
                 return False
         self._insert_new(b, key, h, value)
         return True
@@ -216,7 +229,7 @@ class ChainingMap(BaseMap):
         chain = buckets[b]
         length = 1
         if chain is None:
-            buckets[b] = [key, value, g]
+            buckets[b] = (key, value, g)
         else:
             i = 2
             n = len(chain)
@@ -225,11 +238,11 @@ class ChainingMap(BaseMap):
                 if gi == g:
                     length += 1
                 elif gi > g:  # the next group's chain starts here
-                    chain[i - 2 : i - 2] = (key, value, g)
+                    buckets[b] = (*chain[: i - 2], key, value, g, *chain[i - 2 :])
                     break
                 i += 3
             else:
-                chain += (key, value, g)
+                buckets[b] = (*chain, key, value, g)
         hist = self._chain_hist
         if length > 1:
             hist[length - 1] -= 1
@@ -264,7 +277,7 @@ class ChainingMap(BaseMap):
         return True
 
     def _unlink(self, b: int, j: int) -> None:
-        """Remove the entry at index ``j`` of bucket ``b``'s list, keeping the rest of its
+        """Remove the entry at index ``j`` of bucket ``b``'s tuple, keeping the rest of its
         chain in order. O(bucket)."""
         chain = self._buckets[b]
         assert chain is not None
@@ -273,7 +286,7 @@ class ChainingMap(BaseMap):
             remaining = 0
         else:
             g = chain[j + 2]
-            del chain[j : j + 3]
+            chain = self._buckets[b] = chain[:j] + chain[j + 3 :]
             remaining = chain[2::3].count(g)
         self._chain_shrank(remaining)
         self._size -= 1
@@ -292,7 +305,7 @@ class ChainingMap(BaseMap):
         """Grow to ``capacity`` buckets in place: the bucket list is extended and each old
         bucket's entries stay or go to a new bucket with the same low bits, in order (each
         new chain is part of one old chain, so the chains are what appending every entry
-        again would make). A bucket whose entries all go one way moves as one list; the
+        again would make). A bucket whose entries all go one way moves as one tuple; the
         counters are recounted. O(n + capacity)."""
         old_capacity = self._mask + 1
         assert capacity > old_capacity
@@ -303,7 +316,7 @@ class ChainingMap(BaseMap):
         hist = [0]
         singles = pairs = compare_sum = 0  # chains of one and two entries, added at the end
         for b in compress(range(old_capacity), buckets):  # the non-empty old buckets
-            chain: list[Any] = buckets[b]  # type: ignore[assignment]
+            chain: tuple[Any, ...] = buckets[b]  # type: ignore[assignment]
             n = len(chain)
             if n == 3:  # most buckets: one entry
                 singles += 1
@@ -325,27 +338,29 @@ class ChainingMap(BaseMap):
                 else:
                     buckets[b] = None
                     buckets[other] = chain[3:]
-                    del chain[3:]
-                    buckets[nb] = chain
+                    buckets[nb] = chain[:3]
                     singles += 2
                 continue
             dest = [hashfn(key) & mask for key in chain[0::3]]
             nb = dest[0]
-            if dest.count(nb) == len(dest):  # all one way: the list moves whole
+            if dest.count(nb) == len(dest):  # all one way: the tuple moves whole
                 if nb != b:
                     buckets[nb] = chain
                     buckets[b] = None
-                parts = [chain]
+                parts: list[tuple[Any, ...]] = [chain]
             else:
                 buckets[b] = None
                 split: dict[int, list[Any]] = {}
                 for i, nb in enumerate(dest):
-                    part = split.get(nb)
-                    if part is None:
-                        split[nb] = buckets[nb] = chain[3 * i : 3 * i + 3]
+                    going = split.get(nb)
+                    if going is None:
+                        split[nb] = list(chain[3 * i : 3 * i + 3])
                     else:
-                        part.extend(chain[3 * i : 3 * i + 3])
-                parts = list(split.values())
+                        going.extend(chain[3 * i : 3 * i + 3])
+                parts = []
+                for nb, entries in split.items():
+                    buckets[nb] = moved = tuple(entries)
+                    parts.append(moved)
             for part in parts:
                 marks = part[2::3]
                 if len(set(marks)) == len(marks):  # one entry per chain
@@ -421,7 +436,7 @@ class ChainingMap(BaseMap):
         per entry; returns (bucket, index of the key in the bucket's list or -1) and sets
         the probe count (the hit's position in its chain is ``probes - 1``)."""
         bucket, group = h & self._mask, h >> self._gshift
-        chain = self._buckets[bucket] or []
+        chain = self._buckets[bucket] or ()
         cell = [i for i in range(0, len(chain), 3) if chain[i + 2] == group]
         if not cell:
             tr.append(
@@ -499,7 +514,7 @@ class ChainingMap(BaseMap):
         tr.append(self._hash_event(key, h))
         b, i = self._traced_position(key, h, tr)
         if i >= 0:
-            self._buckets[b][i + 1] = value  # type: ignore[index]
+            self._buckets[b] = _with_value(self._buckets[b], i, value)  # type: ignore[arg-type]
             tr.append(self._place_event(key, value, h, self._probes - 1, replaced=True))
             return False
         probes = self._probes
@@ -616,12 +631,12 @@ class ChainingMap(BaseMap):
         for b, chain in enumerate(buckets):
             if chain is None:
                 continue
-            if type(chain) is not list or not chain or len(chain) % 3:
+            if type(chain) is not tuple or not chain or len(chain) % 3:
                 raise InvariantError("cell-shape", f"bucket {b} does not hold whole entries")
             marks = chain[2::3]
-            if any(type(g) is not int or not 0 <= g < groups for g in marks) or marks != sorted(
+            if any(type(g) is not int or not 0 <= g < groups for g in marks) or list(
                 marks
-            ):
+            ) != sorted(marks):
                 raise InvariantError("cell-shape", f"bucket {b}: groups out of range or order")
             for i in range(0, len(chain), 3):
                 key, g = chain[i], chain[i + 2]
@@ -661,7 +676,7 @@ class ChainingMap(BaseMap):
         clone._groups = self._groups
         clone._gbits = self._gbits
         clone._gshift = self._gshift
-        clone._buckets = [None if chain is None else chain[:] for chain in self._buckets]
+        clone._buckets = list(self._buckets)  # the buckets are tuples: shared, never changed
         clone._mask = self._mask
         clone._limit = self._limit
         clone._chain_hist = list(self._chain_hist)

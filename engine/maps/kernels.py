@@ -3,12 +3,13 @@ with the row checks, the default (crc32) hash and the lookup inlined and the tab
 
 Each kernel applies exactly what the generic version would and keeps every counter
 ``get``, ``put`` and ``discard`` keep (probe histograms, misses, updates). One inlined
-lookup serves every row: a get ends there, a put of a present key replaces the value in
-place, a delete of a present key removes that entry through the map's own removal
-(``_remove_slot``, ``_unlink``); only an insertion goes through the map (``_assign``,
-``_insert_absent``, ``_insert_new``), which may rebuild the table, so the kernel then
-reloads its locals when the table changed (a new key array for Robin Hood, a new mask
-for chaining, which grows its bucket list in place). Lookups compare keys directly: the
+lookup serves every row: a get ends there, a put of a present key replaces the value
+(in place for Robin Hood, in a new bucket tuple for chaining), a delete of a present
+key removes that entry through the map's own removal (``_remove_slot``, ``_unlink``);
+only an insertion goes through the map (``_assign``, ``_insert_absent``,
+``_insert_new``), which may rebuild the table, so the kernel then reloads its locals
+when the table changed (a new key array for Robin Hood, a new mask for chaining, which
+grows its bucket list in place). Lookups compare keys directly: the
 keys are str, bytes or int, whose equality implies equal hashes, and comparing the
 stored hash first cost an extra memory access per probed slot. Rows are unpacked as
 ``op, key, value``; a file with its columns in another order, and a tracing map, take
@@ -31,8 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["chaining_rows", "find_in_bucket", "robinhood_rows"]
 
 
-def find_in_bucket(chain: list[Any], key: Any, g: int) -> tuple[int, int]:
-    """Look ``key`` (of group ``g``) up in a chaining bucket's flat list
+def find_in_bucket(chain: tuple[Any, ...], key: Any, g: int) -> tuple[int, int]:
+    """Look ``key`` (of group ``g``) up in a chaining bucket's flat tuple
     (:mod:`engine.maps.chaining`): ``(index of its key in the list, probes)`` on a hit,
     ``(-1, length of group g's chain)`` on a miss; probes count the keys of group ``g``
     compared, as a scan of that cell alone would. The chaining map and its kernel share
@@ -363,8 +364,11 @@ def chaining_rows(
                 j, p = find(chain, key, h >> gshift)
             if putting:
                 puts += 1
-                if j >= 0:
-                    chain[j + 1] = value  # type: ignore[index]
+                if j >= 0:  # a new tuple with the value replaced (the key object kept)
+                    if len(chain) == 3:  # type: ignore[arg-type]
+                        buckets[b] = (chain[0], value, chain[2])  # type: ignore[index]
+                    else:
+                        buckets[b] = (*chain[: j + 1], value, *chain[j + 2 :])  # type: ignore[index]
                     updates += 1
                 elif m._size >= m._limit:  # an insertion that grows the table first,
                     if p0 or p1 or p2:  # which logs the operation count
@@ -375,7 +379,7 @@ def chaining_rows(
                     if guard is not None:
                         size_limit = guard.slot_limit(mask + 1)
                 elif chain is None:  # most insertions: _append's first case, inlined
-                    buckets[b] = [key, value, h >> gshift]
+                    buckets[b] = (key, value, h >> gshift)
                     m._size += 1
                     chains = m._chain_hist
                     try:

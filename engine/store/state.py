@@ -272,11 +272,10 @@ def _chaining_from(data: dict[str, Any], budget: int) -> ChainingMap:
         seen.add(c)
     buckets, hashfn, gbits = m._buckets, m._hashfn, m._gbits
     group_mask = m.groups - 1
+    parts: dict[int, list[Any]] = {}  # each bucket's entries, made a tuple at the end
     for c, entries in sorted(cells):  # cell order: each bucket's groups in order
         b, group = c >> gbits, c & group_mask
-        chain = buckets[b]
-        if chain is None:
-            chain = buckets[b] = []
+        chain = parts.setdefault(b, [])
         for j, entry in enumerate(entries):
             if not isinstance(entry, list) or len(entry) != 3:
                 raise ValueError(f"an entry of cell {c} is malformed")
@@ -292,6 +291,8 @@ def _chaining_from(data: dict[str, Any], budget: int) -> ChainingMap:
         m._compare_sum += length * (length + 1) // 2
         m._chain_max = max(m._chain_max, length)
         m._size += length
+    for b, part in parts.items():
+        buckets[b] = tuple(part)
     _restore_counters(m, data["counters"])
     return m
 
