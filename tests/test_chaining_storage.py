@@ -150,7 +150,7 @@ def test_find_in_bucket_scans_the_keys_cell_alone() -> None:
             chain += [f"k{i}", i, g]
         key, g = f"k{rng.randrange(8)}", rng.randrange(4)
         cell = [chain[i] for i in range(0, len(chain), 3) if chain[i + 2] == g]
-        j, p = find_in_bucket(chain, key, g)
+        j, p = find_in_bucket(tuple(chain), key, g)
         if key in cell:
             assert (chain[j], p) == (key, cell.index(key) + 1)
             assert chain[j + 2] == g

@@ -621,7 +621,9 @@ class ChainingMap(BaseMap):
     def check_invariants(self) -> None:
         """Raise :class:`InvariantError` naming the first broken invariant. O(capacity + n)."""
         capacity = self._mask + 1
-        buckets = self._buckets
+        # read as Any: the compiled build would refuse a bucket that is not a tuple
+        # itself, before this check could name it
+        buckets: list[Any] = self._buckets
         if capacity & (capacity - 1) or len(buckets) != capacity:
             raise InvariantError("table-shape", f"the bucket list does not have {capacity} buckets")
         hashfn, gshift, groups = self._hashfn, self._gshift, self._groups
