@@ -207,8 +207,10 @@ class ChainingMap(BaseMap):
                 j, self._probes = 0, 1
             else:
                 j, self._probes = find_in_bucket(chain, key, h >> self._gshift)
-            if j >= 0:
-                self._buckets[b] = _with_value(chain, j, value)
+            if j >= 0:  # a new tuple with the value (a lone entry's inline: most updates)
+                self._buckets[b] = (
+                    (chain[0], value, chain[2]) if len(chain) == 3 else _with_value(chain, j, value)
+                )
                 return False
         self._insert_new(b, key, h, value)
         return True
