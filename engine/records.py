@@ -315,7 +315,7 @@ class Record(_Fields):
     __hash__ = None  # type: ignore[assignment]
 
 
-def _frozen(obj: object, name: str) -> Exception:
+def _frozen(name: str) -> Exception:
     from dataclasses import FrozenInstanceError  # only on this error: see the docstring
 
     return FrozenInstanceError(f"cannot assign to field {name!r}")
@@ -331,10 +331,10 @@ class FrozenRecord(_Fields):
         return hash(tuple(getattr(self, n) for n in self.__record_names__[1]))
 
     def __setattr__(self, name: str, value: object) -> None:
-        raise _frozen(self, name)
+        raise _frozen(name)
 
     def __delattr__(self, name: str) -> None:
-        raise _frozen(self, name)
+        raise _frozen(name)
 
     def __getstate__(self) -> list[Any]:
         """The field values, for :mod:`copy` (which would otherwise set them one by one)."""

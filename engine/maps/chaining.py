@@ -41,21 +41,13 @@ from engine.jsonsafe import encode_key, encode_value
 from engine.maps.base import MISSING, BaseMap, own_abc_cache
 from engine.maps.batch import OnWrite, RowBatch, WriteGuard
 from engine.maps.hashing import HashSpec, crc32_hash
-from engine.maps.kernels import chaining_rows, find_in_bucket
+from engine.maps.kernels import chaining_rows, find_in_bucket, with_value
 from engine.maps.options import chaining_options
 from engine.maps.robinhood import _power_of_two_at_least
 from engine.maps.stats import hist_add, hist_pairs
 from engine.tracing.events import STEPS, ResizeEvent, TraceEvent, TraceSink
 
 __all__ = ["ChainingMap"]
-
-
-def _with_value(chain: tuple[Any, ...], j: int, value: Any) -> tuple[Any, ...]:
-    """``chain`` with the value of the entry whose key is at ``j`` replaced (the key
-    object kept, as a ``dict`` keeps its first). O(bucket)."""
-    if len(chain) == 3:
-        return (chain[0], value, chain[2])
-    return (*chain[: j + 1], value, *chain[j + 2 :])
 
 
 def _count_chains(hist: list[int], chain: tuple[Any, ...]) -> int:
@@ -207,10 +199,8 @@ class ChainingMap(BaseMap):
                 j, self._probes = 0, 1
             else:
                 j, self._probes = find_in_bucket(chain, key, h >> self._gshift)
-            if j >= 0:  # a new tuple with the value (a lone entry's inline: most updates)
-                self._buckets[b] = (
-                    (chain[0], value, chain[2]) if len(chain) == 3 else _with_value(chain, j, value)
-                )
+            if j >= 0:
+                self._buckets[b] = with_value(chain, j, value)
                 return False
         self._insert_new(b, key, h, value)
         return True
@@ -516,7 +506,7 @@ class ChainingMap(BaseMap):
         tr.append(self._hash_event(key, h))
         b, i = self._traced_position(key, h, tr)
         if i >= 0:
-            self._buckets[b] = _with_value(self._buckets[b], i, value)  # type: ignore[arg-type]
+            self._buckets[b] = with_value(self._buckets[b], i, value)  # type: ignore[arg-type]
             tr.append(self._place_event(key, value, h, self._probes - 1, replaced=True))
             return False
         probes = self._probes

@@ -29,12 +29,12 @@ if TYPE_CHECKING:
     from engine.maps.chaining import ChainingMap
     from engine.maps.robinhood import RobinHoodMap
 
-__all__ = ["chaining_rows", "find_in_bucket", "robinhood_rows"]
+__all__ = ["chaining_rows", "find_in_bucket", "robinhood_rows", "with_value"]
 
 
 def find_in_bucket(chain: tuple[Any, ...], key: Any, g: int) -> tuple[int, int]:
     """Look ``key`` (of group ``g``) up in a chaining bucket's flat tuple
-    (:mod:`engine.maps.chaining`): ``(index of its key in the list, probes)`` on a hit,
+    (:mod:`engine.maps.chaining`): ``(index of its key in the tuple, probes)`` on a hit,
     ``(-1, length of group g's chain)`` on a miss; probes count the keys of group ``g``
     compared, as a scan of that cell alone would. The chaining map and its kernel share
     it. O(bucket)."""
@@ -51,6 +51,15 @@ def find_in_bucket(chain: tuple[Any, ...], key: Any, g: int) -> tuple[int, int]:
             break
         i += 3
     return -1, p
+
+
+def with_value(chain: tuple[Any, ...], j: int, value: Any) -> tuple[Any, ...]:
+    """A chaining bucket's tuple with the value of the entry whose key is at ``j``
+    replaced (the key object kept, as a ``dict`` keeps its first). The chaining map and
+    its kernel share it. O(bucket); a lone entry, most updates, in one step."""
+    if len(chain) == 3:
+        return (chain[0], value, chain[2])
+    return (*chain[: j + 1], value, *chain[j + 2 :])
 
 
 def _count_gets(hist: list[int], *counts: int) -> None:
@@ -364,11 +373,8 @@ def chaining_rows(
                 j, p = find(chain, key, h >> gshift)
             if putting:
                 puts += 1
-                if j >= 0:  # a new tuple with the value replaced (the key object kept)
-                    if len(chain) == 3:  # type: ignore[arg-type]
-                        buckets[b] = (chain[0], value, chain[2])  # type: ignore[index]
-                    else:
-                        buckets[b] = (*chain[: j + 1], value, *chain[j + 2 :])  # type: ignore[index]
+                if j >= 0:
+                    buckets[b] = with_value(chain, j, value)  # type: ignore[arg-type]
                     updates += 1
                 elif m._size >= m._limit:  # an insertion that grows the table first,
                     if p0 or p1 or p2:  # which logs the operation count
